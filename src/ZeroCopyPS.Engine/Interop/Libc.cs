@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+
+namespace ZeroCopyPS.Engine.Interop;
+
+/// <summary>
+/// Every native call of the engine, in one place. Signatures are blittable (ints, pointers) so the
+/// marshaller adds nothing on the copy path; errno is captured by SetLastError and must be read with
+/// <see cref="Marshal.GetLastPInvokeError"/> before any other call.
+/// </summary>
+internal static unsafe class Libc
+{
+    private const string Lib = "libc";
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int pipe2(int* fds, int flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int fcntl(int fd, int cmd, int arg);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint read(int fd, byte* buffer, nuint count);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint write(int fd, byte* buffer, nuint count);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int close(int fd);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int socket(int domain, int type, int protocol);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int connect(int fd, byte* address, int addressLength);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int accept4(int fd, byte* address, int* addressLength, int flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int shutdown(int fd, int how);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int getsockopt(int fd, int level, int name, int* value, int* length);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int setsockopt(int fd, int level, int name, int* value, int length);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int getpeername(int fd, byte* address, int* addressLength);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int epoll_create1(int flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int epoll_ctl(int epfd, int op, int fd, byte* epollEvent);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int epoll_wait(int epfd, byte* events, int maxEvents, int timeoutMilliseconds);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int eventfd(uint initialValue, int flags);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+}

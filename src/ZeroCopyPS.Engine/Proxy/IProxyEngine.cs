@@ -1,0 +1,16 @@
+using System.Net;
+
+namespace ZeroCopyPS.Engine.Proxy;
+
+/// <summary>What <see cref="ProxyServer"/> needs from an engine (epoll/splice or portable managed).</summary>
+internal interface IProxyEngine
+{
+    IReadOnlyList<EndPoint> BoundEndPoints { get; }
+
+    EngineKind Kind { get; }
+
+    ProxyStatus GetStatus(bool isRunning);
+
+    /// <summary>Closes listeners at once, lets open connections finish up to drainTimeout, then closes them. Bounded, idempotent.</summary>
+    void Stop(TimeSpan drainTimeout);
+}

@@ -1,0 +1,29 @@
+using ZeroCopyPS.Engine.Copy;
+
+namespace ZeroCopyPS.Engine.Proxy;
+
+/// <summary>A live snapshot of a running proxy's counters.</summary>
+public sealed class ProxyStatus
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<string> ListenEndPoints { get; init; }
+    public required string Target { get; init; }
+    public required CopyMode CopyMode { get; init; }
+    public required EngineKind Engine { get; init; }
+    public required bool IsRunning { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required long ActiveConnections { get; init; }
+    public required long TotalConnections { get; init; }
+    public required long FailedConnections { get; init; }
+    public required long BytesClientToTarget { get; init; }
+    public required long BytesTargetToClient { get; init; }
+    public required long BytesSpliced { get; init; }
+    public required long BytesCopied { get; init; }
+    public required long SpliceFallbacks { get; init; }
+    public required int PipesInUse { get; init; }
+    public required int PipesIdle { get; init; }
+    public required int MaxPipes { get; init; }
+    /// <summary>Effective pipe capacity (F_GETPIPE_SZ of the first pipe), 0 before any pipe was made.</summary>
+    public required int PipeCapacityBytes { get; init; }
+    public required int EventLoops { get; init; }
+}

@@ -1,0 +1,1 @@
+namespace ZeroCopyPS; internal static class Placeholder {}
