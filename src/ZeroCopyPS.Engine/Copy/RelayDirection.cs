@@ -1,0 +1,275 @@
+using ZeroCopyPS.Engine.Interop;
+
+namespace ZeroCopyPS.Engine.Copy;
+
+/// <summary>
+/// One direction of a relay (source socket → destination socket), driven by its event loop thread
+/// only. Moves bytes with splice (socket → pipe → socket) or through a user-space buffer, and holds
+/// a pipe or a buffer only while it has bytes in flight.
+/// A mutable struct kept as a field of its connection: two per connection, no extra objects.
+/// </summary>
+internal unsafe struct RelayDirection
+{
+    private SplicePipe? _pipe;
+    private int _pipeBytes;
+    private byte[]? _buffer;
+    private int _bufferStart;
+    private int _bufferEnd;
+    private bool _useSplice;
+    private bool _switchToSplicePending;
+    private bool _sourceEof;
+
+    public RelayDirection(int sourceFd, int destinationFd, bool clientToTarget, CopyMode mode)
+    {
+        SourceFd = sourceFd;
+        DestinationFd = destinationFd;
+        ClientToTarget = clientToTarget;
+        _useSplice = mode == CopyMode.Splice;
+    }
+
+    public int SourceFd { get; }
+
+    public int DestinationFd { get; }
+
+    public bool ClientToTarget { get; }
+
+    /// <summary>True while bytes wait for the destination: only writability can move this direction on.</summary>
+    public bool WaitingForWritable { get; private set; }
+
+    public bool Finished { get; private set; }
+
+    public int FailureErrno { get; private set; }
+
+    /// <summary>The call that failed, for error texts.</summary>
+    public string? FailedCall { get; private set; }
+
+    public long BytesDelivered { get; private set; }
+
+    public long BytesSpliced { get; private set; }
+
+    public long BytesCopied { get; private set; }
+
+    public FallbackReason Fallback { get; private set; }
+
+    /// <summary>Bytes read from the source and not delivered: what an abort would lose.</summary>
+    public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart);
+
+    public RelayOutcome Run(RelayContext context)
+    {
+        int budget = context.BudgetBytesPerRun;
+        while (true)
+        {
+            RelayOutcome? outcome = _useSplice ? RunSplice(context, ref budget) : RunBuffered(context, ref budget);
+            if (outcome is { } done) return done;
+            // null: the strategy changed (fallback or Auto switch) with nothing in flight; go on with the other.
+        }
+    }
+
+    // Invariant (DESIGN §3.1, Go's splice_linux.go): the source is drained into the pipe only while the
+    // pipe is empty. So EAGAIN on drain means "source has nothing now" (wait for readable), and EAGAIN on
+    // pump means "destination is full" (wait for writable, without touching the source). A pipe never
+    // waits across a readability wait with bytes in it, so "pipe full" is never mistaken for "drained".
+    private RelayOutcome? RunSplice(RelayContext context, ref int budget)
+    {
+        while (true)
+        {
+            if (_pipeBytes > 0)
+            {
+                nint pumped = Libc.splice(_pipe!.ReadFd, null, DestinationFd, null, (nuint)_pipeBytes, Flags.SPLICE_F_NONBLOCK);
+                if (pumped > 0)
+                {
+                    _pipeBytes -= (int)pumped;
+                    BytesDelivered += pumped;
+                    BytesSpliced += pumped;
+                    Count(context, pumped, spliced: true);
+                    continue;
+                }
+                int errno = Libc.LastErrno;
+                if (pumped < 0 && errno == Errno.EAGAIN)
+                {
+                    WaitingForWritable = true;
+                    return RelayOutcome.Blocked;
+                }
+                // splice returning 0 from a non-empty pipe cannot happen; treat it like a broken destination.
+                return Fail("splice(pipe→destination)", pumped == 0 ? Errno.EPIPE : errno);
+            }
+
+            WaitingForWritable = false;
+            if (_sourceEof) return FinishAfterEof(context);
+            if (budget <= 0) return RelayOutcome.MoreWork;
+
+            if (_pipe is null)
+            {
+                _pipe = context.Pipes.TryRent(out FallbackReason reason);
+                if (_pipe is null)
+                {
+                    SwitchToBuffered(context, reason);
+                    return null;
+                }
+            }
+
+            nint drained = Libc.splice(SourceFd, null, _pipe.WriteFd, null, (nuint)_pipe.CapacityBytes, Flags.SPLICE_F_NONBLOCK);
+            if (drained > 0)
+            {
+                _pipeBytes = (int)drained;
+                budget -= (int)drained;
+                continue;
+            }
+            if (drained == 0)
+            {
+                _sourceEof = true;
+                continue;
+            }
+            int drainErrno = Libc.LastErrno;
+            if (drainErrno == Errno.EAGAIN)
+            {
+                ReturnPipe(context);
+                return RelayOutcome.Blocked;
+            }
+            // DESIGN §3.7: "not handled" only when nothing moved yet; later the same errno is a real failure.
+            if (drainErrno is Errno.EINVAL or Errno.ENOSYS or Errno.EBADF or Errno.EOPNOTSUPP && BytesDelivered == 0)
+            {
+                ReturnPipe(context);
+                SwitchToBuffered(context, FallbackReason.SpliceNotSupported);
+                return null;
+            }
+            return Fail("splice(source→pipe)", drainErrno);
+        }
+    }
+
+    // Invariant: same as the splice path, with the buffer in the pipe's place. The source is read only
+    // while the buffer is empty, so every EAGAIN means exactly one thing.
+    private RelayOutcome? RunBuffered(RelayContext context, ref int budget)
+    {
+        while (true)
+        {
+            if (_bufferEnd > _bufferStart)
+            {
+                nint written;
+                fixed (byte* data = &_buffer![_bufferStart])
+                    written = Libc.write(DestinationFd, data, (nuint)(_bufferEnd - _bufferStart));
+                if (written > 0)
+                {
+                    _bufferStart += (int)written;
+                    BytesDelivered += written;
+                    BytesCopied += written;
+                    Count(context, written, spliced: false);
+                    continue;
+                }
+                int errno = Libc.LastErrno;
+                if (written < 0 && errno == Errno.EAGAIN)
+                {
+                    WaitingForWritable = true;
+                    return RelayOutcome.Blocked;
+                }
+                return Fail("write(destination)", written == 0 ? Errno.EPIPE : errno);
+            }
+
+            WaitingForWritable = false;
+            if (_sourceEof) return FinishAfterEof(context);
+            if (_switchToSplicePending)
+            {
+                _switchToSplicePending = false;
+                ReturnBuffer(context);
+                _useSplice = true;
+                return null;
+            }
+            if (budget <= 0) return RelayOutcome.MoreWork;
+
+            _buffer ??= context.Buffers.Rent();
+            nint read;
+            fixed (byte* data = _buffer)
+                read = Libc.read(SourceFd, data, (nuint)_buffer.Length);
+            if (read > 0)
+            {
+                _bufferStart = 0;
+                _bufferEnd = (int)read;
+                budget -= (int)read;
+                // Auto (HAProxy's splice-auto): a large read means this direction streams; splice from now on.
+                if (context.Mode == CopyMode.Auto && Fallback == FallbackReason.None && read >= context.AutoSpliceThresholdBytes)
+                    _switchToSplicePending = true;
+                continue;
+            }
+            if (read == 0)
+            {
+                _sourceEof = true;
+                continue;
+            }
+            int readErrno = Libc.LastErrno;
+            if (readErrno == Errno.EAGAIN)
+            {
+                ReturnBuffer(context);
+                return RelayOutcome.Blocked;
+            }
+            return Fail("read(source)", readErrno);
+        }
+    }
+
+    // Half-close is data (DESIGN §3.9): only once every byte of this direction is delivered does the
+    // destination learn that no more will come; the other direction keeps running.
+    private RelayOutcome FinishAfterEof(RelayContext context)
+    {
+        ReturnPipe(context);
+        ReturnBuffer(context);
+        if (Libc.shutdown(DestinationFd, Flags.SHUT_WR) != 0)
+        {
+            int errno = Libc.LastErrno;
+            // ENOTCONN: the destination already went away entirely; nothing was left to deliver anyway.
+            if (errno != Errno.ENOTCONN) return Fail("shutdown(destination, SHUT_WR)", errno);
+        }
+        Finished = true;
+        return RelayOutcome.Finished;
+    }
+
+    private void SwitchToBuffered(RelayContext context, FallbackReason reason)
+    {
+        _useSplice = false;
+        if (Fallback == FallbackReason.None)
+        {
+            Fallback = reason;
+            context.Counters.SpliceFallbacks++;
+        }
+    }
+
+    private RelayOutcome Fail(string call, int errno)
+    {
+        FailedCall = call;
+        FailureErrno = errno;
+        return RelayOutcome.Failed;
+    }
+
+    // Plain adds: only this loop's thread writes these counters (see TrafficCounters).
+    private readonly void Count(RelayContext context, nint bytes, bool spliced)
+    {
+        TrafficCounters counters = context.Counters;
+        if (spliced) counters.BytesSpliced += bytes;
+        else counters.BytesCopied += bytes;
+        if (ClientToTarget) counters.BytesClientToTarget += bytes;
+        else counters.BytesTargetToClient += bytes;
+    }
+
+    private void ReturnPipe(RelayContext context)
+    {
+        if (_pipe is null) return;
+        context.Pipes.Return(_pipe, mayHoldBytes: _pipeBytes > 0);
+        _pipe = null;
+    }
+
+    private void ReturnBuffer(RelayContext context)
+    {
+        if (_buffer is null) return;
+        context.Buffers.Return(_buffer);
+        _buffer = null;
+        _bufferStart = _bufferEnd = 0;
+    }
+
+    /// <summary>Aborts: releases the pipe (closed if it holds bytes) and the buffer; returns the bytes lost.</summary>
+    public long Release(RelayContext context)
+    {
+        long lost = BytesInFlight;
+        ReturnPipe(context);
+        _pipeBytes = 0;
+        ReturnBuffer(context);
+        return lost;
+    }
+}

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using ZeroCopyPS.Engine.Interop;
+
+namespace ZeroCopyPS.Engine.Epoll;
+
+/// <summary>
+/// One thread, one edge-triggered epoll instance. Every handler registered here is touched only by
+/// this thread; other threads reach it through <see cref="Post"/>. No blocking call runs on it except
+/// epoll_wait itself.
+/// </summary>
+internal sealed unsafe class EventLoop : IDisposable
+{
+    private const int MaxEventsPerWait = 256;
+    public const int SweepIntervalMilliseconds = 100;
+
+    // x86_64 packs struct epoll_event to 12 bytes; other 64-bit ABIs align the u64 to 8.
+    private static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+    private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    private readonly FileDescriptorHandle _epoll;
+    private readonly FileDescriptorHandle _wakeEvent;
+    private readonly byte* _events;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Queue<IEventHandler> _runnable = new();
+    private readonly List<IEventHandler> _swept = new();
+    private readonly Action<Exception> _onLoopFault;
+
+    // Registration slots: epoll's u64 carries (generation << 32 | slot), so an event still queued for a
+    // descriptor that was closed and whose slot was reused in the same batch is recognised and dropped.
+    private IEventHandler?[] _handlers = new IEventHandler?[64];
+    private int[] _tags = new int[64];
+    private uint[] _generations = new uint[64];
+    private readonly Stack<int> _freeSlots = new();
+    private int _nextSlot = 1; // slot 0 is the wake-up eventfd
+
+    private volatile bool _stopRequested;
+    private int _wakePending;
+
+    public EventLoop(int index, Action<Exception> onLoopFault)
+    {
+        Index = index;
+        _onLoopFault = onLoopFault;
+        int epfd = Libc.epoll_create1(Flags.EPOLL_CLOEXEC);
+        if (epfd < 0) throw new NativeCallException("epoll_create1", Libc.LastErrno);
+        _epoll = new FileDescriptorHandle(epfd);
+        int efd = Libc.eventfd(0, Flags.EFD_NONBLOCK | Flags.EFD_CLOEXEC);
+        if (efd < 0)
+        {
+            int errno = Libc.LastErrno;
+            _epoll.Dispose();
+            throw new NativeCallException("eventfd", errno);
+        }
+        _wakeEvent = new FileDescriptorHandle(efd);
+        _events = (byte*)NativeMemory.AllocZeroed((nuint)(EventSize * MaxEventsPerWait));
+        Control(Flags.EPOLL_CTL_ADD, efd, Flags.EPOLLIN, 0);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"ZeroCopyPS epoll loop {index}" };
+    }
+
+    public int Index { get; }
+
+    public bool IsOnLoopThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Handlers alive on this loop (loop thread only).</summary>
+    public IReadOnlyList<IEventHandler> SweptHandlers => _swept;
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Adds a descriptor (edge-triggered) and returns its slot for <see cref="Unregister"/>.</summary>
+    public int Register(int fd, uint events, IEventHandler handler, int tag)
+    {
+        int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _nextSlot++;
+        if (slot >= _handlers.Length)
+        {
+            Array.Resize(ref _handlers, _handlers.Length * 2);
+            Array.Resize(ref _tags, _tags.Length * 2);
+            Array.Resize(ref _generations, _generations.Length * 2);
+        }
+        _handlers[slot] = handler;
+        _tags[slot] = tag;
+        if (!TryControl(Flags.EPOLL_CTL_ADD, fd, events | Flags.EPOLLET, slot, out int errno))
+        {
+            ReleaseSlot(slot);
+            throw new NativeCallException("epoll_ctl(ADD)", errno);
+        }
+        return slot;
+    }
+
+    /// <summary>Removes a descriptor before it is closed; events already fetched for it are dropped.</summary>
+    public void Unregister(int slot, int fd)
+    {
+        TryControl(Flags.EPOLL_CTL_DEL, fd, 0, slot, out _);
+        ReleaseSlot(slot);
+    }
+
+    private void ReleaseSlot(int slot)
+    {
+        _handlers[slot] = null;
+        _generations[slot]++;
+        _freeSlots.Push(slot);
+    }
+
+    public void AddToSweep(IEventHandler handler)
+    {
+        handler.SweepIndex = _swept.Count;
+        _swept.Add(handler);
+    }
+
+    public void RemoveFromSweep(IEventHandler handler)
+    {
+        int index = handler.SweepIndex;
+        if (index < 0 || index >= _swept.Count || !ReferenceEquals(_swept[index], handler)) return;
+        IEventHandler last = _swept[^1];
+        _swept[index] = last;
+        last.SweepIndex = index;
+        _swept.RemoveAt(_swept.Count - 1);
+        handler.SweepIndex = -1;
+    }
+
+    /// <summary>Runs the handler's <see cref="IEventHandler.OnRun"/> after this round of events (loop thread only).</summary>
+    public void ScheduleRun(IEventHandler handler) => _runnable.Enqueue(handler);
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread. Any thread.</summary>
+    public void Post(Action action)
+    {
+        _posted.Enqueue(action);
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0) return;
+        // A late post (a DNS answer after stop) must not write to a closed, possibly reused, descriptor.
+        bool referenced = false;
+        try
+        {
+            _wakeEvent.DangerousAddRef(ref referenced);
+            long one = 1;
+            Libc.write(_wakeEvent.Fd, (byte*)&one, sizeof(long));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            if (referenced) _wakeEvent.DangerousRelease();
+        }
+    }
+
+    /// <summary>Asks the thread to leave after its current round and waits up to <paramref name="timeout"/>.</summary>
+    public bool StopAndJoin(TimeSpan timeout)
+    {
+        _stopRequested = true;
+        Post(static () => { });
+        return !_thread.IsAlive || IsOnLoopThread || _thread.Join(timeout);
+    }
+
+    // Invariant: one round = fetch ready events, dispatch each to its handler, run posted actions, then
+    // the handlers that deferred work (each once, in order), then timeouts at most every sweep interval.
+    // epoll_wait does not sleep while deferred work is pending, so no connection waits on another's data.
+    private void Run()
+    {
+        long nextSweep = Environment.TickCount64 + SweepIntervalMilliseconds;
+        try
+        {
+            while (!_stopRequested)
+            {
+                int timeout = _runnable.Count > 0 || !_posted.IsEmpty ? 0 : SweepIntervalMilliseconds;
+                int ready = Libc.epoll_wait(_epoll.Fd, _events, MaxEventsPerWait, timeout);
+                if (ready < 0)
+                {
+                    int errno = Libc.LastErrno;
+                    if (errno == Errno.EINTR) continue;
+                    throw new NativeCallException("epoll_wait", errno);
+                }
+                for (int i = 0; i < ready; i++) Dispatch(_events + (i * EventSize));
+                RunPosted();
+                for (int pending = _runnable.Count; pending > 0; pending--)
+                {
+                    IEventHandler handler = _runnable.Dequeue();
+                    try { handler.OnRun(); }
+                    catch (Exception e) { handler.OnFault(e); }
+                }
+
+                long now = Environment.TickCount64;
+                if (now >= nextSweep)
+                {
+                    nextSweep = now + SweepIntervalMilliseconds;
+                    // Backwards: a handler may remove itself (swap-remove) while we walk.
+                    for (int i = _swept.Count - 1; i >= 0; i--)
+                    {
+                        if (i >= _swept.Count) continue;
+                        IEventHandler handler = _swept[i];
+                        try { handler.OnSweep(now); }
+                        catch (Exception e) { handler.OnFault(e); }
+                    }
+                }
+            }
+            RunPosted();
+        }
+        catch (Exception e)
+        {
+            _onLoopFault(e);
+        }
+    }
+
+    private void Dispatch(byte* ev)
+    {
+        uint events = *(uint*)ev;
+        ulong data = *(ulong*)(ev + DataOffset);
+        int slot = (int)(data & 0xFFFF_FFFF);
+        if (slot == 0)
+        {
+            long ignored;
+            Volatile.Write(ref _wakePending, 0);
+            Libc.read(_wakeEvent.Fd, (byte*)&ignored, sizeof(long));
+            return;
+        }
+        IEventHandler? handler = _handlers[slot];
+        if (handler is null || _generations[slot] != (uint)(data >> 32)) return;
+        int tag = _tags[slot];
+        try
+        {
+            handler.OnEvents(tag, events);
+        }
+        catch (Exception e)
+        {
+            handler.OnFault(e);
+        }
+    }
+
+    private void RunPosted()
+    {
+        while (_posted.TryDequeue(out Action? action))
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                _onLoopFault(e);
+            }
+        }
+    }
+
+    private void Control(int op, int fd, uint events, int slot)
+    {
+        if (!TryControl(op, fd, events, slot, out int errno)) throw new NativeCallException("epoll_ctl", errno);
+    }
+
+    private bool TryControl(int op, int fd, uint events, int slot, out int errno)
+    {
+        byte* ev = stackalloc byte[16];
+        *(uint*)ev = events;
+        *(ulong*)(ev + DataOffset) = ((ulong)_generations[slot] << 32) | (uint)slot;
+        int result = Libc.epoll_ctl(_epoll.Fd, op, fd, ev);
+        errno = result == 0 ? 0 : Libc.LastErrno;
+        return result == 0;
+    }
+
+    public void Dispose()
+    {
+        StopAndJoin(TimeSpan.FromSeconds(2));
+        _wakeEvent.Dispose();
+        _epoll.Dispose();
+        NativeMemory.Free(_events);
+    }
+}

@@ -1,1 +1,0 @@
-namespace ZeroCopyPS; internal static class Placeholder {}

@@ -1,1 +1,0 @@
-public class Placeholder { [Xunit.Fact] public void Builds() => Xunit.Assert.True(true); }

@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+using ZeroCopyPS.Engine.Proxy;
+
+namespace ZeroCopyPS.Engine.Tests.Support;
+
+/// <summary>Collects what a proxy reports so tests can wait for and assert on it.</summary>
+public sealed class RecordingObserver : IProxyObserver
+{
+    private readonly BlockingCollection<ConnectionStatistics> _closed = new();
+
+    public ConcurrentQueue<Exception> Faults { get; } = new();
+
+    public void OnConnectionClosed(ConnectionStatistics statistics) => _closed.Add(statistics);
+
+    public void OnEngineFaulted(Exception error) => Faults.Enqueue(error);
+
+    /// <summary>The next closed connection's statistics; fails the test after the timeout.</summary>
+    public ConnectionStatistics Next(TimeSpan? timeout = null)
+    {
+        if (_closed.TryTake(out ConnectionStatistics? statistics, timeout ?? TimeSpan.FromSeconds(30))) return statistics;
+        throw new TimeoutException("The proxy reported no closed connection in time.");
+    }
+
+    public List<ConnectionStatistics> Take(int count, TimeSpan? timeout = null)
+    {
+        var list = new List<ConnectionStatistics>(count);
+        for (int i = 0; i < count; i++) list.Add(Next(timeout));
+        return list;
+    }
+
+    public int Pending => _closed.Count;
+}
