@@ -1,0 +1,55 @@
+using ZeroCopyPS.Engine.Proxy;
+
+namespace ZeroCopyPS.Engine.Tests;
+
+public class ProxyEndpointTests
+{
+    [Theory]
+    [InlineData("8080", null, 8080, null)]
+    [InlineData("db:5432", "db", 5432, null)]
+    [InlineData("127.0.0.1:0", "127.0.0.1", 0, null)]
+    [InlineData("[::1]:443", "::1", 443, null)]
+    [InlineData("unix:/run/app.sock", null, 0, "/run/app.sock")]
+    [InlineData("unix:@abstract", null, 0, "@abstract")]
+    public void Parses_every_documented_form(string text, string? host, int port, string? unixPath)
+    {
+        ProxyEndpoint endpoint = ProxyEndpoint.Parse(text);
+        Assert.Equal(host, endpoint.Host);
+        Assert.Equal(port, endpoint.Port);
+        Assert.Equal(unixPath, endpoint.UnixPath);
+        Assert.Equal(text, endpoint.Text);
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("db:", "no port")]
+    [InlineData("db:http", "not a port number")]
+    [InlineData("db:70000", "out of range")]
+    [InlineData(":8080", "empty host")]
+    [InlineData("::1:8080", "brackets")]
+    [InlineData("[::1:8080", "never closes")]
+    [InlineData("[::1]", "no port")]
+    [InlineData("[10.0.0.1]:80", "not an IPv6 address")]
+    [InlineData("unix:", "names no socket")]
+    [InlineData("unix:@", "empty abstract")]
+    [InlineData("-1", "not a port number")]
+    public void Rejects_malformed_endpoints_with_a_specific_message(string text, string expected)
+    {
+        var error = Assert.Throws<FormatException>(() => ProxyEndpoint.Parse(text));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Rejects_unix_paths_longer_than_sun_path()
+    {
+        var error = Assert.Throws<FormatException>(() => ProxyEndpoint.Parse("unix:/" + new string('a', 120)));
+        Assert.Contains("at most 107", error.Message);
+    }
+
+    [Fact]
+    public void Formats_endpoints_as_a_user_writes_them()
+    {
+        Assert.Equal("[::1]:80", ProxyEndpoint.Format(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 80)));
+        Assert.Equal("unix:@name", ProxyEndpoint.Format(ProxyEndpoint.Parse("unix:@name").ToUnixEndPoint()));
+    }
+}
