@@ -191,7 +191,10 @@ function Invoke-XunitSuite {
     Remove-PathIfPresent $dir   # stale .trx files would be counted again
     $null = New-Item -ItemType Directory -Force -Path $dir
 
-    $arguments = @('test', $Solution, '--no-build', '-c', $Configuration, '--logger', 'trx', '--results-directory', $dir)
+    # --blame-hang-*: a test that hangs for 10 minutes is killed and reported as failed, so one
+    # stuck socket cannot eat the whole CI budget; no dump (it would be huge and unread).
+    $arguments = @('test', $Solution, '--no-build', '-c', $Configuration, '--logger', 'trx', '--results-directory', $dir,
+        '--blame-hang-timeout', '10m', '--blame-hang-dump-type', 'none')
     if ($XunitFilter) { $arguments += @('--filter', $XunitFilter) }
 
     # Failing tests must not stop the build: Pester still runs and the summary still prints.
