@@ -75,6 +75,7 @@ internal unsafe struct RelayDirection
         {
             if (_pipeBytes > 0)
             {
+                context.Counters.Syscalls++;
                 nint pumped = Libc.splice(_pipe!.ReadFd, null, DestinationFd, null, (nuint)_pipeBytes, Flags.SPLICE_F_NONBLOCK);
                 if (pumped > 0)
                 {
@@ -108,6 +109,7 @@ internal unsafe struct RelayDirection
                 }
             }
 
+            context.Counters.Syscalls++;
             nint drained = Libc.splice(SourceFd, null, _pipe.WriteFd, null, (nuint)_pipe.CapacityBytes, Flags.SPLICE_F_NONBLOCK);
             if (drained > 0)
             {
@@ -146,6 +148,7 @@ internal unsafe struct RelayDirection
             if (_bufferEnd > _bufferStart)
             {
                 nint written;
+                context.Counters.Syscalls++;
                 fixed (byte* data = &_buffer![_bufferStart])
                     written = Libc.write(DestinationFd, data, (nuint)(_bufferEnd - _bufferStart));
                 if (written > 0)
@@ -178,6 +181,7 @@ internal unsafe struct RelayDirection
 
             _buffer ??= context.Buffers.Rent();
             nint read;
+            context.Counters.Syscalls++;
             fixed (byte* data = _buffer)
                 read = Libc.read(SourceFd, data, (nuint)_buffer.Length);
             if (read > 0)

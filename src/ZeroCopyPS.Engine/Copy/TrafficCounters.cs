@@ -12,4 +12,7 @@ internal sealed class TrafficCounters
     public long BytesSpliced;
     public long BytesCopied;
     public long SpliceFallbacks;
+
+    /// <summary>splice, read and write calls made by the relays, EAGAIN included: the cost side of the comparison.</summary>
+    public long Syscalls;
 }

@@ -62,5 +62,8 @@ internal static unsafe class Libc
     [DllImport(Lib, SetLastError = true)]
     public static extern int eventfd(uint initialValue, int flags);
 
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }
