@@ -1,0 +1,112 @@
+using System.Management.Automation;
+using ZeroCopyPS.Engine.Copy;
+using ZeroCopyPS.Engine.Proxy;
+
+namespace ZeroCopyPS;
+
+/// <summary>
+/// A snapshot of one proxy job's counters, as Get-ZeroCopyProxy reports them. Live while the proxy
+/// runs; the final counters once it has stopped. Byte counts are totals over every connection.
+/// </summary>
+public sealed class ZeroCopyProxyStatus
+{
+    internal ZeroCopyProxyStatus(ZeroCopyProxyJob job, ProxyStatus? status, DateTimeOffset? stoppedAt)
+    {
+        Id = job.Id;
+        Name = job.Name;
+        State = job.JobStateInfo.State;
+        ListenEndPoints = status?.ListenEndPoints.ToArray() ?? job.ListenEndPoints;
+        Target = status?.Target ?? job.Target;
+        CopyMode = status?.CopyMode ?? job.CopyMode;
+        Engine = status?.Engine ?? job.Engine;
+        StartTime = status?.StartTime ?? DateTimeOffset.MinValue;
+        Uptime = status is null ? TimeSpan.Zero : (stoppedAt ?? DateTimeOffset.Now) - status.StartTime;
+        ActiveConnections = status?.ActiveConnections ?? 0;
+        TotalConnections = status?.TotalConnections ?? 0;
+        FailedConnections = status?.FailedConnections ?? 0;
+        BytesClientToTarget = status?.BytesClientToTarget ?? 0;
+        BytesTargetToClient = status?.BytesTargetToClient ?? 0;
+        BytesSpliced = status?.BytesSpliced ?? 0;
+        BytesCopied = status?.BytesCopied ?? 0;
+        SpliceFallbacks = status?.SpliceFallbacks ?? 0;
+        PipesInUse = status?.PipesInUse ?? 0;
+        PipesIdle = status?.PipesIdle ?? 0;
+        MaxPipes = status?.MaxPipes ?? 0;
+        PipeCapacityBytes = status?.PipeCapacityBytes ?? 0;
+        EventLoops = status?.EventLoops ?? 0;
+        DroppedStatisticsCount = job.DroppedStatisticsCount;
+        DroppedErrorCount = job.DroppedErrorCount;
+    }
+
+    /// <summary>The job's Id (Get-Job -Id, Stop-ZeroCopyProxy -Id).</summary>
+    public int Id { get; }
+
+    /// <summary>The proxy's name, which is also the job's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The job's state: Running, Stopping, Stopped or Failed.</summary>
+    public JobState State { get; }
+
+    /// <summary>The bound listen addresses (port 0 resolved).</summary>
+    public string[] ListenEndPoints { get; }
+
+    /// <summary>The target as configured.</summary>
+    public string Target { get; }
+
+    /// <summary>The configured copy mode.</summary>
+    public CopyMode CopyMode { get; }
+
+    /// <summary>The engine driving the sockets.</summary>
+    public EngineKind Engine { get; }
+
+    /// <summary>When the proxy started.</summary>
+    public DateTimeOffset StartTime { get; }
+
+    /// <summary>From start until now, or until the proxy stopped.</summary>
+    public TimeSpan Uptime { get; }
+
+    /// <summary>Connections open at the time of the snapshot.</summary>
+    public long ActiveConnections { get; }
+
+    /// <summary>Connections accepted since start.</summary>
+    public long TotalConnections { get; }
+
+    /// <summary>Connections that ended in an error (target unreachable, reset, engine error).</summary>
+    public long FailedConnections { get; }
+
+    /// <summary>Bytes delivered to the target, over all connections.</summary>
+    public long BytesClientToTarget { get; }
+
+    /// <summary>Bytes delivered to clients, over all connections.</summary>
+    public long BytesTargetToClient { get; }
+
+    /// <summary>Of the delivered bytes, those moved by splice(2).</summary>
+    public long BytesSpliced { get; }
+
+    /// <summary>Of the delivered bytes, those copied through a user-space buffer.</summary>
+    public long BytesCopied { get; }
+
+    /// <summary>Transfers that wanted splice and used the buffered copy instead.</summary>
+    public long SpliceFallbacks { get; }
+
+    /// <summary>Pipes holding data or assigned to a direction right now.</summary>
+    public int PipesInUse { get; }
+
+    /// <summary>Empty pipes kept in the pool for reuse.</summary>
+    public int PipesIdle { get; }
+
+    /// <summary>The global pipe budget.</summary>
+    public int MaxPipes { get; }
+
+    /// <summary>Effective capacity of one pipe (0 before any pipe was made).</summary>
+    public int PipeCapacityBytes { get; }
+
+    /// <summary>Event loop threads.</summary>
+    public int EventLoops { get; }
+
+    /// <summary>Statistics the job dropped because more than its history limit were unread.</summary>
+    public long DroppedStatisticsCount { get; }
+
+    /// <summary>Error records the job dropped because more than its history limit were unread.</summary>
+    public long DroppedErrorCount { get; }
+}
