@@ -1,0 +1,33 @@
+using System.Management.Automation;
+
+namespace ZeroCopyPS;
+
+/// <summary>Reports the live counters of the proxies started in this session.</summary>
+[Cmdlet(VerbsCommon.Get, "ZeroCopyProxy", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(ZeroCopyProxyStatus))]
+public sealed class GetZeroCopyProxyCommand : PSCmdlet
+{
+    private const string NameSet = "ByName";
+    private const string IdSet = "ById";
+
+    /// <summary>Proxy (job) names; wildcards allowed. All proxies when omitted.</summary>
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(ProxyJobCompleter))]
+    public string[]? Name { get; set; }
+
+    /// <summary>Job ids of proxies.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ProxyJobCompleter))]
+    public int[] Id { get; set; } = Array.Empty<int>();
+
+    protected override void ProcessRecord()
+    {
+        IEnumerable<ZeroCopyProxyJob> jobs = ParameterSetName == IdSet
+            ? ProxyJobLookup.ById(this, Id)
+            : Name is null ? ProxyJobLookup.All(this) : ProxyJobLookup.ByName(this, Name);
+        foreach (ZeroCopyProxyJob job in jobs)
+            WriteObject(job.GetStatus());
+    }
+}

@@ -1,0 +1,46 @@
+using System.Management.Automation;
+
+namespace ZeroCopyPS;
+
+/// <summary>Finds proxy jobs in the session's job repository by name (wildcards) or id, for Get- and Stop-ZeroCopyProxy.</summary>
+internal static class ProxyJobLookup
+{
+    public static IEnumerable<ZeroCopyProxyJob> All(PSCmdlet cmdlet) =>
+        cmdlet.JobRepository.Jobs.OfType<ZeroCopyProxyJob>().OrderBy(j => j.Id);
+
+    /// <summary>
+    /// Jobs whose name matches any of the patterns, each once. A pattern without wildcards that
+    /// matches nothing writes ProxyNotFound (like Get-Job -Name); a wildcard matching nothing is silent.
+    /// </summary>
+    public static IEnumerable<ZeroCopyProxyJob> ByName(PSCmdlet cmdlet, string[] names)
+    {
+        var seen = new HashSet<int>();
+        List<ZeroCopyProxyJob> jobs = All(cmdlet).ToList();
+        foreach (string name in names)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            bool found = false;
+            foreach (ZeroCopyProxyJob job in jobs.Where(j => pattern.IsMatch(j.Name)))
+            {
+                found = true;
+                if (seen.Add(job.Id)) yield return job;
+            }
+
+            if (!found && !WildcardPattern.ContainsWildcardCharacters(name))
+                cmdlet.WriteError(NotFound($"No ZeroCopyPS proxy named '{name}' exists in this session.", name));
+        }
+    }
+
+    public static IEnumerable<ZeroCopyProxyJob> ById(PSCmdlet cmdlet, int[] ids)
+    {
+        foreach (int id in ids)
+        {
+            ZeroCopyProxyJob? job = All(cmdlet).FirstOrDefault(j => j.Id == id);
+            if (job is not null) yield return job;
+            else cmdlet.WriteError(NotFound($"No ZeroCopyPS proxy with job Id {id} exists in this session.", id));
+        }
+    }
+
+    private static ErrorRecord NotFound(string message, object target) =>
+        new(new ItemNotFoundException(message), "ProxyNotFound", ErrorCategory.ObjectNotFound, target);
+}

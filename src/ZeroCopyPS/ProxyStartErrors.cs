@@ -1,0 +1,51 @@
+using System.Management.Automation;
+using ZeroCopyPS.Engine.Proxy;
+
+namespace ZeroCopyPS;
+
+/// <summary>
+/// The terminating errors Start-ZeroCopyProxy raises before anything runs: one id and category per
+/// cause, so scripts can tell "port taken" from "bad address" without parsing messages.
+/// </summary>
+internal static class ProxyStartErrors
+{
+    public static ErrorRecord InvalidEndpoint(FormatException error, string endpoint, string parameterName) =>
+        WithAction(new ErrorRecord(
+            new ArgumentException($"-{parameterName} '{endpoint}' is not a valid endpoint: {error.Message}", error),
+            "InvalidEndpoint", ErrorCategory.InvalidArgument, endpoint),
+            "Write the endpoint as PORT, HOST:PORT, [IPv6]:PORT, unix:/path or unix:@name.");
+
+    public static ErrorRecord ProxyNameInUse(string name, ZeroCopyProxyJob existing) =>
+        WithAction(new ErrorRecord(
+            new InvalidOperationException($"A running proxy named '{name}' already exists (job Id {existing.Id}, listening on {existing.Location})."),
+            "ProxyNameInUse", ErrorCategory.ResourceExists, name),
+            $"Choose another -Name, or stop the existing proxy first: Stop-ZeroCopyProxy -Name '{name}'.");
+
+    public static ErrorRecord FromStartException(ProxyStartException error, ProxyOptions options) => error.Failure switch
+    {
+        ProxyStartFailure.AddressInUse => WithAction(
+            new ErrorRecord(error, "ListenAddressInUse", ErrorCategory.ResourceUnavailable, error.Endpoint),
+            "Choose another port, or stop whatever listens there (ss -ltnp shows it)."),
+        ProxyStartFailure.PermissionDenied => WithAction(
+            new ErrorRecord(error, "ListenPermissionDenied", ErrorCategory.PermissionDenied, error.Endpoint),
+            "Ports below net.ipv4.ip_unprivileged_port_start need root or CAP_NET_BIND_SERVICE; a Unix socket needs write access to its directory."),
+        ProxyStartFailure.AddressNotAvailable => WithAction(
+            new ErrorRecord(error, "ListenAddressNotAvailable", ErrorCategory.InvalidArgument, error.Endpoint),
+            "Listen on an address this machine has (see 'ip addr'), on 127.0.0.1, or on a bare port for every interface."),
+        ProxyStartFailure.UnsupportedPlatform => WithAction(
+            new ErrorRecord(error, "UnsupportedPlatform", ErrorCategory.NotImplemented, options.Engine),
+            "Use -Engine Managed (buffered copy), or -Engine Auto to pick what this platform supports."),
+        ProxyStartFailure.InvalidOptions => new ErrorRecord(error, "InvalidProxyOptions", ErrorCategory.InvalidArgument, options),
+        _ => new ErrorRecord(error, "ListenFailed", ErrorCategory.OpenError, error.Endpoint),
+    };
+
+    /// <summary>Anything else the engine throws on start (a bug, or an engine not built for this platform).</summary>
+    public static ErrorRecord StartFailed(Exception error, ProxyOptions options) =>
+        new(error, "ProxyStartFailed", ErrorCategory.NotSpecified, options);
+
+    private static ErrorRecord WithAction(ErrorRecord record, string recommendedAction)
+    {
+        record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = recommendedAction };
+        return record;
+    }
+}
