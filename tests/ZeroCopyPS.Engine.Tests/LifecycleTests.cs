@@ -164,4 +164,24 @@ public class LifecycleTests
         var error = Assert.Throws<ProxyStartException>(() => ProxyServer.Start(options, new RecordingObserver()));
         Assert.Equal(ProxyStartFailure.AddressNotAvailable, error.Failure);
     }
+
+    [Fact]
+    public async Task A_bare_port_listens_dual_stack_and_reports_ipv4_clients_as_ipv4()
+    {
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        var options = new ProxyOptions([ProxyEndpoint.Parse("0")], ProxyEndpoint.Parse(echo.Endpoint)) { Name = "dual" };
+        var observer = new RecordingObserver();
+        using var server = ProxyServer.Start(options, observer);
+        int port = ((IPEndPoint)server.ListenEndPoints[0]).Port;
+        foreach (IPAddress address in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+        {
+            using var client = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(new IPEndPoint(address, port));
+            StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 1000, 1, CancellationToken.None);
+            Assert.Equal(r.SentHash, r.ReceivedHash);
+        }
+        var stats = observer.Take(2).OrderBy(s => s.ConnectionId).ToList();
+        Assert.StartsWith("127.0.0.1:", stats[0].ClientEndPoint);
+        Assert.StartsWith("[::1]:", stats[1].ClientEndPoint);
+    }
 }

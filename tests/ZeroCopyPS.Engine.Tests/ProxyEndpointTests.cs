@@ -50,6 +50,7 @@ public class ProxyEndpointTests
     public void Formats_endpoints_as_a_user_writes_them()
     {
         Assert.Equal("[::1]:80", ProxyEndpoint.Format(new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 80)));
+        Assert.Equal("127.0.0.1:80", ProxyEndpoint.Format(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback.MapToIPv6(), 80)));
         Assert.Equal("unix:@name", ProxyEndpoint.Format(ProxyEndpoint.Parse("unix:@name").ToUnixEndPoint()));
     }
 }

@@ -118,6 +118,8 @@ public sealed class ProxyEndpoint
     public static string Format(EndPoint? endPoint) => endPoint switch
     {
         null => "",
+        // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; show them as the IPv4 they are.
+        IPEndPoint ip when ip.Address.IsIPv4MappedToIPv6 => $"{ip.Address.MapToIPv4()}:{ip.Port}",
         IPEndPoint ip when ip.AddressFamily == AddressFamily.InterNetworkV6 => $"[{ip.Address}]:{ip.Port}",
         IPEndPoint ip => $"{ip.Address}:{ip.Port}",
         UnixDomainSocketEndPoint unix => "unix:" + FormatUnixPath(unix.ToString()),
