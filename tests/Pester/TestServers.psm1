@@ -187,6 +187,23 @@ namespace ZeroCopyPSTests
             return port;
         }
 
+        /// <summary>A connected socket that sends nothing (for idle-timeout tests); the caller disposes it.</summary>
+        public static Socket OpenIdle(string host, int port, int timeoutMs)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                using (var cts = new CancellationTokenSource(timeoutMs))
+                    socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(host), port), cts.Token).AsTask().Wait(cts.Token);
+                return socket;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
         /// <summary>True when a connection to the port is accepted within the timeout.</summary>
         public static bool CanConnect(string host, int port, int timeoutMs)
         {
@@ -232,6 +249,40 @@ function Get-TestClosedPort {
 function Test-TestConnect {
     param([Parameter(Mandatory)] [int] $Port, [int] $TimeoutMilliseconds = 2000)
     [ZeroCopyPSTests.TestClient]::CanConnect('127.0.0.1', $Port, $TimeoutMilliseconds)
+}
+
+function Open-TestIdleConnection {
+    <# A connected loopback socket that sends nothing; Dispose it when done. #>
+    param([Parameter(Mandatory)] [int] $Port, [int] $TimeoutMilliseconds = 5000)
+    [ZeroCopyPSTests.TestClient]::OpenIdle('127.0.0.1', $Port, $TimeoutMilliseconds)
+}
+
+function Get-TestPermissionDeniedEndpoint {
+    <#
+    An endpoint whose bind fails with EACCES/EPERM on this machine, or $null when none can be
+    produced. sysfs refuses new socket files even to root (EPERM) and is not writable by other
+    users (EACCES), so one probe covers both; the probe binds a plain .NET socket, so the proxy
+    under test is not involved in choosing the endpoint.
+    #>
+    $candidates = @("/sys/zcps-denied-$([guid]::NewGuid().ToString('N').Substring(0, 8)).sock")
+    foreach ($path in $candidates) {
+        $socket = [Net.Sockets.Socket]::new([Net.Sockets.AddressFamily]::Unix, [Net.Sockets.SocketType]::Stream, [Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([Net.Sockets.UnixDomainSocketEndPoint]::new($path))
+            # It bound after all: not a denied location here; remove what we created.
+            $socket.Dispose()
+            Remove-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+        }
+        catch {
+            $inner = $_.Exception
+            while ($inner -and $inner -isnot [Net.Sockets.SocketException]) { $inner = $inner.InnerException }
+            if ($inner -and $inner.SocketErrorCode -eq [Net.Sockets.SocketError]::AccessDenied) { return "unix:$path" }
+        }
+        finally {
+            $socket.Dispose()
+        }
+    }
+    $null
 }
 
 function Get-TestListenPort {

@@ -1,0 +1,186 @@
+# The module's PowerShell surface: exported cmdlets, per-set output types, ShouldProcess,
+# argument transformation, formatting views and tab completion.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
+    Import-Module (Get-TestModuleManifest) -Force
+}
+
+AfterAll {
+    Remove-TestProxyJob
+}
+
+Describe 'ZeroCopyPS cmdlets' {
+    It 'exports <Name>' -ForEach @(
+        @{ Name = 'Start-ZeroCopyProxy' }
+        @{ Name = 'Get-ZeroCopyProxy' }
+        @{ Name = 'Stop-ZeroCopyProxy' }
+    ) {
+        $command = Get-Command $Name -Module ZeroCopyPS -ErrorAction SilentlyContinue
+        $command | Should -Not -BeNullOrEmpty
+        $command.CommandType | Should -Be 'Cmdlet'
+    }
+
+    It 'declares the output type of each Start-ZeroCopyProxy parameter set' {
+        $types = (Get-Command Start-ZeroCopyProxy).ImplementingType.GetCustomAttributes([System.Management.Automation.OutputTypeAttribute], $false)
+        $bySet = @{}
+        foreach ($attribute in $types) {
+            foreach ($set in $attribute.ParameterSetName) { $bySet[$set] = $attribute.Type.Name }
+        }
+
+        $bySet['Job'] | Should -Be 'ZeroCopyPS.ZeroCopyProxyJob'
+        $bySet['Wait'] | Should -Be 'ZeroCopyPS.Engine.Proxy.ConnectionStatistics'
+        (Get-Command Start-ZeroCopyProxy).DefaultParameterSet | Should -Be 'Job'
+    }
+
+    It 'declares the output types of Get- and Stop-ZeroCopyProxy' {
+        (Get-Command Get-ZeroCopyProxy).OutputType.Name | Should -Be 'ZeroCopyPS.ZeroCopyProxyStatus'
+        (Get-Command Stop-ZeroCopyProxy).OutputType.Name | Should -Be 'ZeroCopyPS.ZeroCopyProxyJob'
+    }
+
+    It 'Stop-ZeroCopyProxy supports -WhatIf/-Confirm with medium impact' {
+        $command = Get-Command Stop-ZeroCopyProxy
+        $command.Parameters.Keys | Should -Contain 'WhatIf'
+        $command.Parameters.Keys | Should -Contain 'Confirm'
+        $cmdlet = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $cmdlet.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::Medium)
+    }
+
+    It 'Stop-ZeroCopyProxy binds -Id by property name and -InputObject from the pipeline' {
+        $parameters = (Get-Command Stop-ZeroCopyProxy).Parameters
+        ($parameters['Id'].ParameterSets.Values | Where-Object ValueFromPipelineByPropertyName) | Should -Not -BeNullOrEmpty
+        ($parameters['InputObject'].ParameterSets.Values | Where-Object ValueFromPipeline) | Should -Not -BeNullOrEmpty
+        $parameters['InputObject'].ParameterType | Should -Be ([ZeroCopyPS.ZeroCopyProxyJob[]])
+    }
+
+    It 'reads a -<Parameter> of <Value> as <Expected>' -ForEach @(
+        @{ Parameter = 'IdleTimeout'; Value = 30; Expected = '00:00:30' }
+        @{ Parameter = 'ConnectTimeout'; Value = 1.5; Expected = '00:00:01.5000000' }
+        @{ Parameter = 'DrainTimeout'; Value = '45'; Expected = '00:00:45' }
+        @{ Parameter = 'HalfCloseTimeout'; Value = '00:02:00'; Expected = '00:02:00' }
+        @{ Parameter = 'IdleTimeout'; Value = [TimeSpan]::FromMinutes(90); Expected = '01:30:00' }
+    ) {
+        $transform = (Get-Command Start-ZeroCopyProxy).Parameters[$Parameter].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] }
+
+        $transform.Transform($ExecutionContext, $Value) | Should -Be ([TimeSpan]::Parse($Expected))
+    }
+
+    It 'rejects a timeout that is neither seconds nor a TimeSpan' {
+        $record = $null
+        try { Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:9 -IdleTimeout 'soon' } catch { $record = $_ }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,ZeroCopyPS.StartZeroCopyProxyCommand'
+    }
+
+    It 'applies a plain number as seconds: -IdleTimeout 1 closes an idle connection after about a second' {
+        $echo = New-TestEchoServer
+        try {
+            $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -IdleTimeout 1
+            $idle = Open-TestIdleConnection -Port (Get-TestListenPort $job)
+            try {
+                Wait-TestCondition { $job.Output.Count -ge 1 } -TimeoutSeconds 10 -Because 'the idle timeout to close the connection'
+            }
+            finally {
+                $idle.Dispose()
+            }
+
+            $stats = @(Receive-Job $job)
+            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::IdleTimeout)
+            $stats[0].Duration.TotalSeconds | Should -BeGreaterOrEqual 0.9
+            $stats[0].Duration.TotalSeconds | Should -BeLessThan 5
+        }
+        finally {
+            Remove-TestProxyJob
+            $echo.Dispose()
+        }
+    }
+}
+
+Describe 'ZeroCopyPS formatting' {
+    It 'has a table and a list view for <TypeName>' -ForEach @(
+        @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyJob' }
+        @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyStatus' }
+        @{ TypeName = 'ZeroCopyPS.Engine.Proxy.ConnectionStatistics' }
+    ) {
+        $controls = (Get-FormatData -TypeName $TypeName).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
+        $controls | Should -Contain 'TableControl'
+        $controls | Should -Contain 'ListControl'
+    }
+
+    It 'shows a proxy job with its listen endpoint and target' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'format-job'
+        try {
+            $text = $job | Out-String -Width 200
+            $text | Should -Match 'Listen\s+Target\s+HasMoreData'
+            $text | Should -Match ([regex]::Escape($job.ListenEndPoints[0]))
+            $text | Should -Match 'format-job\s+Running'
+        }
+        finally {
+            $job | Remove-Job -Force
+        }
+    }
+
+    It 'shows connection statistics with milliseconds and right-aligned byte counts' {
+        $echo = New-TestEchoServer
+        try {
+            $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint
+            $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 123456
+            Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection to close'
+
+            $text = Receive-Job $job | Out-String -Width 200
+
+            $text | Should -Match 'ConnectionId\s+Client\s+Duration\(ms\)\s+BytesToTarget\s+BytesToClient\s+CopyPath\s+CloseReason'
+            $text | Should -Match '123,456\s+123,456\s+\w+\s+ClientClosed'
+        }
+        finally {
+            Remove-TestProxyJob
+            $echo.Dispose()
+        }
+    }
+}
+
+Describe 'ZeroCopyPS tab completion' {
+    BeforeAll {
+        $script:running = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'complete me'
+        $script:stopped = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'complete-stopped'
+        Stop-Job $script:stopped
+    }
+
+    AfterAll { Remove-TestProxyJob }
+
+    It 'completes -Name of Get-ZeroCopyProxy with every proxy, quoting names with spaces' {
+        $completions = (TabExpansion2 -inputScript 'Get-ZeroCopyProxy -Name compl' -cursorColumn 29).CompletionMatches
+
+        $completions.CompletionText | Should -Be @("'complete me'", 'complete-stopped')
+    }
+
+    It 'completes -Name of Stop-ZeroCopyProxy with running proxies only' {
+        $completions = (TabExpansion2 -inputScript 'Stop-ZeroCopyProxy compl' -cursorColumn 24).CompletionMatches
+
+        $completions.CompletionText | Should -Be @("'complete me'")
+    }
+
+    It 'completes -Id with the job ids of proxies' {
+        $completions = (TabExpansion2 -inputScript 'Stop-ZeroCopyProxy -Id ' -cursorColumn 23).CompletionMatches
+
+        $completions.CompletionText | Should -Contain ([string]$running.Id)
+        $completions.CompletionText | Should -Not -Contain ([string]$stopped.Id)
+    }
+
+    It 'offers no file names for -<Parameter>' -ForEach @(
+        @{ Parameter = 'Target'; Line = 'Start-ZeroCopyProxy -Listen 8080 -Target ' }
+        @{ Parameter = 'Listen'; Line = 'Start-ZeroCopyProxy -Listen ' }
+    ) {
+        # In a folder full of files, so that default (file name) completion would have something to offer.
+        Push-Location -LiteralPath $PSScriptRoot
+        try {
+            $result = TabExpansion2 -inputScript $Line -cursorColumn $Line.Length
+        }
+        finally {
+            Pop-Location
+        }
+
+        $result.CompletionMatches | Should -HaveCount 0
+    }
+}

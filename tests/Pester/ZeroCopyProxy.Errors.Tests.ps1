@@ -1,0 +1,209 @@
+# Every error Start-ZeroCopyProxy and a running proxy can report: one id, one category and a
+# target object per cause. Start errors are terminating and leave nothing running; a failed
+# connection is a non-terminating error on the job and the proxy keeps serving.
+
+BeforeAll {
+    $script:echo = $null   # AfterAll runs even when this block fails half-way
+    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
+    Import-Module (Get-TestModuleManifest) -Force
+    $script:echo = New-TestEchoServer
+
+    # Runs a start that must fail; returns its ErrorRecord and checks nothing was left behind.
+    function Get-StartError([scriptblock] $Start) {
+        $before = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count
+        $record = $null
+        try { & $Start }
+        catch { $record = $_ }
+        if (-not $record) { throw 'Start-ZeroCopyProxy did not throw.' }
+        @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count | Should -Be $before -Because 'a failed start registers no job'
+        $record
+    }
+}
+
+AfterAll {
+    Remove-TestProxyJob
+    if ($script:echo) { $script:echo.Dispose() }
+}
+
+Describe 'Start-ZeroCopyProxy terminating errors' {
+    AfterEach { Remove-TestProxyJob }
+
+    It 'InvalidEndpoint for -<Parameter> ''<Endpoint>''' -ForEach @(
+        @{ Parameter = 'Listen'; Endpoint = 'nope:port' }
+        @{ Parameter = 'Listen'; Endpoint = '70000' }
+        @{ Parameter = 'Listen'; Endpoint = '::1:80' }
+        @{ Parameter = 'Target'; Endpoint = 'nope:port' }
+        @{ Parameter = 'Target'; Endpoint = '[::1' }
+        @{ Parameter = 'Target'; Endpoint = 'unix:' }
+    ) {
+        $arguments = @{ Listen = '127.0.0.1:0'; Target = $echo.EndPoint }
+        $arguments[$Parameter] = $Endpoint
+
+        $record = Get-StartError { Start-ZeroCopyProxy @arguments }
+
+        $record.FullyQualifiedErrorId | Should -Be 'InvalidEndpoint,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidArgument)
+        $record.TargetObject | Should -Be $Endpoint
+        $record.Exception.Message | Should -Match ([regex]::Escape("-$Parameter"))
+        $record.Exception.InnerException | Should -BeOfType ([FormatException])
+    }
+
+    It 'InvalidEndpoint in -Wait mode too, before anything listens' {
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen 'nope:port' -Target $echo.EndPoint -Wait }
+
+        $record.FullyQualifiedErrorId | Should -Be 'InvalidEndpoint,ZeroCopyPS.StartZeroCopyProxyCommand'
+    }
+
+    It 'ListenAddressInUse when the port is already proxied' {
+        $first = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint
+        $taken = $first.ListenEndPoints[0]
+
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen $taken -Target $echo.EndPoint }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ListenAddressInUse,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ResourceUnavailable)
+        $record.TargetObject | Should -Be $taken
+        $record.Exception | Should -BeOfType ([ZeroCopyPS.Engine.Proxy.ProxyStartException])
+        $record.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        (Invoke-TestExchange -Port (Get-TestListenPort $first) -Bytes 32).EchoMatches | Should -BeTrue -Because 'the first proxy is unaffected'
+    }
+
+    It 'ListenAddressInUse when another program holds the port, and nothing stays bound' {
+        $holder = New-TestSinkServer
+        try {
+            $free = New-TestSinkServer
+            $freePort = $free.Port
+            $free.Dispose()
+
+            $record = Get-StartError { Start-ZeroCopyProxy -Listen "127.0.0.1:$freePort", "127.0.0.1:$($holder.Port)" -Target $echo.EndPoint }
+
+            $record.FullyQualifiedErrorId | Should -Be 'ListenAddressInUse,ZeroCopyPS.StartZeroCopyProxyCommand'
+            $record.TargetObject | Should -Be "127.0.0.1:$($holder.Port)"
+            Test-TestConnect -Port $freePort | Should -BeFalse -Because 'the endpoint that did bind was released'
+        }
+        finally {
+            $holder.Dispose()
+        }
+    }
+
+    It 'ListenAddressNotAvailable for an address this machine does not have' {
+        # 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned, so bind fails; nothing is sent.
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen 192.0.2.1:0 -Target $echo.EndPoint }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ListenAddressNotAvailable,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidArgument)
+        $record.TargetObject | Should -Be '192.0.2.1:0'
+    }
+
+    It 'ListenPermissionDenied where binding is not allowed' {
+        $denied = Get-TestPermissionDeniedEndpoint
+        if (-not $denied) {
+            Set-ItResult -Skipped -Because 'no location on this machine refuses a socket bind with EACCES/EPERM (sysfs absent or writable)'
+        }
+
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen $denied -Target $echo.EndPoint }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ListenPermissionDenied,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::PermissionDenied)
+        $record.TargetObject | Should -Be $denied
+    }
+
+    It 'UnsupportedPlatform for -Engine Epoll off Linux' {
+        if ($IsLinux) {
+            Set-ItResult -Skipped -Because 'the epoll engine is supported on Linux; this error can only occur on other platforms'
+        }
+
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target $echo.EndPoint -Engine Epoll }
+
+        $record.FullyQualifiedErrorId | Should -Be 'UnsupportedPlatform,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotImplemented)
+    }
+
+    It 'ProxyNameInUse while a proxy with that name runs, and the name is free again once it stopped' {
+        $first = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'taken-name'
+
+        $record = Get-StartError { Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'TAKEN-name' }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ProxyNameInUse,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ResourceExists)
+        $record.TargetObject | Should -Be 'TAKEN-name'
+
+        Stop-Job $first
+        $again = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'taken-name'
+        $again.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
+    }
+
+    It 'rejects an out-of-range -<Parameter> at binding time' -ForEach @(
+        @{ Parameter = 'BufferSize'; Value = 100 }
+        @{ Parameter = 'PipeSize'; Value = -1 }
+        @{ Parameter = 'EventLoopCount'; Value = 257 }
+        @{ Parameter = 'MaxConnections'; Value = 0 }
+        @{ Parameter = 'MaxPipes'; Value = 0 }
+        @{ Parameter = 'HistoryLimit'; Value = -1 }
+        @{ Parameter = 'ConnectTimeout'; Value = 0 }
+        @{ Parameter = 'IdleTimeout'; Value = -1 }
+        @{ Parameter = 'DrainTimeout'; Value = '-00:00:01' }
+    ) {
+        $arguments = @{ Listen = '127.0.0.1:0'; Target = $echo.EndPoint; $Parameter = $Value }
+
+        $record = Get-StartError { Start-ZeroCopyProxy @arguments }
+
+        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentValidationError,ZeroCopyPS.StartZeroCopyProxyCommand'
+    }
+}
+
+Describe 'Connection errors on a running proxy' {
+    AfterEach { Remove-TestProxyJob }
+
+    It 'reports TargetConnectFailed for a closed target and keeps serving' {
+        $targetPort = Get-TestClosedPort
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 "127.0.0.1:$targetPort" -Name 'no-target' -ConnectTimeout 5
+        $port = Get-TestListenPort $job
+
+        $failed = Invoke-TestExchange -Port $port -Bytes 100
+        $failed.BytesReceived | Should -Be 0
+        Wait-TestCondition { $job.Output.Count -ge 1 -and $job.Error.Count -ge 1 } -Because 'the failed connection to be reported'
+
+        $stats = @(Receive-Job $job -ErrorAction SilentlyContinue -ErrorVariable connectErrors)
+
+        $stats | Should -HaveCount 1
+        $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ConnectFailed)
+        $stats[0].Error | Should -Not -BeNullOrEmpty
+        $stats[0].BytesTargetToClient | Should -Be 0
+        $connectErrors | Should -HaveCount 1
+        $connectErrors[0].FullyQualifiedErrorId | Should -Be 'TargetConnectFailed'
+        $connectErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
+        [object]::ReferenceEquals($connectErrors[0].TargetObject, $stats[0]) | Should -BeTrue
+        $connectErrors[0].Exception.Message | Should -Match ([regex]::Escape("127.0.0.1:$targetPort"))
+        $job.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
+        (Get-ZeroCopyProxy -Name 'no-target').FailedConnections | Should -Be 1
+
+        # The same proxy serves the next connection once the target is up.
+        $lateTarget = New-TestEchoServer -Port $targetPort
+        try {
+            $served = Invoke-TestExchange -Port $port -Bytes 2500
+            $served.EchoMatches | Should -BeTrue
+            Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the second connection''s statistics'
+            $next = @(Receive-Job $job)
+            $next[0].ConnectionId | Should -Be 2
+            $next[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ClientClosed)
+            $next[0].BytesTargetToClient | Should -Be 2500
+        }
+        finally {
+            $lateTarget.Dispose()
+        }
+    }
+
+    It 'bounds kept error records by -HistoryLimit as well' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 "127.0.0.1:$(Get-TestClosedPort)" -HistoryLimit 1
+        $port = Get-TestListenPort $job
+        foreach ($i in 1..3) {
+            $null = Invoke-TestExchange -Port $port -Bytes 1
+            Wait-TestCondition { ($job.Error.Count + $job.DroppedErrorCount) -ge $i } -Because "the error of connection $i"
+        }
+
+        $job.Error.Count | Should -Be 1
+        $job.DroppedErrorCount | Should -Be 2
+        $job.Error[0].TargetObject.ConnectionId | Should -Be 3
+    }
+}

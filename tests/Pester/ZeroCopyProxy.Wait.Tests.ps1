@@ -1,0 +1,114 @@
+# Start-ZeroCopyProxy -Wait: the foreground mode streams each closed connection's statistics
+# to the pipeline (and failed connections to the error stream) until it is stopped from outside,
+# then closes its listeners. Each test runs it in its own PowerShell instance or thread job and
+# stops it the way Ctrl+C or Stop-Job would.
+
+BeforeAll {
+    $script:echo = $null   # AfterAll runs even when this block fails half-way
+    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
+    $script:manifest = Get-TestModuleManifest
+    Import-Module $script:manifest -Force
+    $script:echo = New-TestEchoServer
+
+    # Starts `Start-ZeroCopyProxy -Wait` in a fresh runspace; returns the PowerShell, its output and the async handle.
+    function Start-ForegroundProxy([int] $Port, [string] $Target) {
+        # One statement only: stopping a multi-statement PowerShell adds a 'PipelineStopped' error record of its own.
+        $sessionState = [initialsessionstate]::CreateDefault2()
+        $sessionState.ImportPSModule($manifest)
+        $ps = [powershell]::Create($sessionState)
+        $null = $ps.AddCommand('Start-ZeroCopyProxy').
+            AddParameter('Listen', "127.0.0.1:$Port").AddParameter('Target', $Target).AddParameter('Wait')
+        $inputData = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $inputData.Complete()
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $handle = $ps.BeginInvoke($inputData, $output)
+        # The proxy is up once a connection is accepted; that probe is the first statistics object.
+        Wait-TestCondition { (Test-TestConnect -Port $Port) -or $ps.InvocationStateInfo.State -notin 'NotStarted', 'Running' } -Because 'the foreground proxy to listen'
+        if ($ps.InvocationStateInfo.State -ne 'Running') { throw "The foreground proxy ended early: $($ps.Streams.Error | Out-String)" }
+        [pscustomobject]@{ PowerShell = $ps; Output = $output; Handle = $handle }
+    }
+}
+
+AfterAll {
+    if ($script:echo) { $script:echo.Dispose() }
+}
+
+Describe 'Start-ZeroCopyProxy -Wait' {
+    It 'streams statistics until stopped, then returns and releases the port' {
+        $port = Get-TestClosedPort
+        $fg = Start-ForegroundProxy -Port $port -Target $echo.EndPoint
+        try {
+            (Invoke-TestExchange -Port $port -Bytes 3000).EchoMatches | Should -BeTrue
+            (Invoke-TestExchange -Port $port -Bytes 7).EchoMatches | Should -BeTrue
+            Wait-TestCondition { $fg.Output.Count -ge 3 } -Because 'probe + two exchanges to be streamed'
+
+            $stopTime = Measure-Command { $fg.PowerShell.Stop() }
+
+            $stopTime.TotalSeconds | Should -BeLessThan 10
+            $fg.PowerShell.InvocationStateInfo.State | Should -Be ([System.Management.Automation.PSInvocationState]::Stopped)
+            # Accept order fixes the ids; close order (the order of the stream) may differ by a hair.
+            $stats = @($fg.Output | Sort-Object ConnectionId)
+            $stats | Should -HaveCount 3
+            $stats | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.Proxy.ConnectionStatistics]) }
+            $stats.ConnectionId | Should -Be @(1, 2, 3)
+            $stats[1].BytesClientToTarget | Should -Be 3000
+            $stats[1].BytesTargetToClient | Should -Be 3000
+            $stats[2].BytesClientToTarget | Should -Be 7
+            $stats[2].BytesTargetToClient | Should -Be 7
+            $fg.PowerShell.Streams.Error | Should -HaveCount 0
+            Test-TestConnect -Port $port | Should -BeFalse -Because 'stopping closed the listener'
+        }
+        finally {
+            $fg.PowerShell.Dispose()
+        }
+    }
+
+    It 'writes failed connections to the error stream and keeps serving' {
+        $port = Get-TestClosedPort
+        $closedTarget = Get-TestClosedPort
+        $fg = Start-ForegroundProxy -Port $port -Target "127.0.0.1:$closedTarget"
+        try {
+            $null = Invoke-TestExchange -Port $port -Bytes 10
+            Wait-TestCondition { $fg.PowerShell.Streams.Error.Count -ge 2 } -Because 'both connections (probe and exchange) to fail'
+
+            $fg.PowerShell.InvocationStateInfo.State | Should -Be ([System.Management.Automation.PSInvocationState]::Running)
+            $fg.PowerShell.Stop()
+
+            $errors = @($fg.PowerShell.Streams.Error)
+            $errors[0].FullyQualifiedErrorId | Should -Be 'TargetConnectFailed,ZeroCopyPS.StartZeroCopyProxyCommand'
+            $errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
+            $errors[0].TargetObject.CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ConnectFailed)
+            @($fg.Output).Count | Should -BeGreaterOrEqual 2
+        }
+        finally {
+            $fg.PowerShell.Dispose()
+        }
+    }
+
+    It 'can run in a thread job and be stopped with Stop-Job' {
+        $port = Get-TestClosedPort
+        $threadJob = Start-ThreadJob -ArgumentList $manifest, $port, $echo.EndPoint -ScriptBlock {
+            param($Manifest, $Port, $Target)
+            Import-Module $Manifest
+            Start-ZeroCopyProxy -Listen "127.0.0.1:$Port" -Target $Target -Wait
+        }
+        try {
+            Wait-TestCondition { (Test-TestConnect -Port $port) -or $threadJob.State -in 'Completed', 'Failed', 'Stopped' } -Because 'the proxy in the thread job to listen'
+            $threadJob.State | Should -Be 'Running'
+            (Invoke-TestExchange -Port $port -Bytes 1234).EchoMatches | Should -BeTrue
+            Wait-TestCondition { $threadJob.Output.Count -ge 2 } -Because 'probe + exchange to be streamed'
+
+            Stop-Job $threadJob
+
+            $threadJob.State | Should -Be 'Stopped'
+            $stats = @(Receive-Job $threadJob | Sort-Object ConnectionId)
+            $stats | Should -HaveCount 2
+            $stats[1].BytesClientToTarget | Should -Be 1234
+            $stats[1].BytesTargetToClient | Should -Be 1234
+            Test-TestConnect -Port $port | Should -BeFalse
+        }
+        finally {
+            $threadJob | Remove-Job -Force
+        }
+    }
+}
