@@ -194,6 +194,41 @@ Describe 'Connection errors on a running proxy' {
         }
     }
 
+    It 'reports ConnectionReset when the client aborts with a reset, and keeps serving' {
+        $sink = New-TestSinkServer
+        try {
+            $job = Start-ZeroCopyProxy 127.0.0.1:0 $sink.EndPoint -Name 'reset-proxy'
+            $port = Get-TestListenPort $job
+            $client = Open-TestIdleConnection -Port $port
+            try {
+                $null = $client.Send([byte[]]::new(1000))
+                Wait-TestCondition { $sink.BytesReceived -ge 1000 } -Because 'the bytes to reach the target before the reset'
+                # Linger 0: close sends RST instead of FIN.
+                $client.LingerState = [System.Net.Sockets.LingerOption]::new($true, 0)
+            }
+            finally {
+                $client.Dispose()
+            }
+            Wait-TestCondition { $job.Output.Count -ge 1 -and $job.Error.Count -ge 1 } -Because 'the reset connection to be reported'
+
+            $stats = @(Receive-Job $job -ErrorAction SilentlyContinue -ErrorVariable resetErrors)
+
+            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::Reset)
+            $stats[0].BytesClientToTarget | Should -Be 1000
+            $stats[0].Error | Should -Not -BeNullOrEmpty
+            $resetErrors | Should -HaveCount 1
+            $resetErrors[0].FullyQualifiedErrorId | Should -Be 'ConnectionReset'
+            $resetErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
+            [object]::ReferenceEquals($resetErrors[0].TargetObject, $stats[0]) | Should -BeTrue
+            $job.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
+            $null = Invoke-TestExchange -Port $port -Bytes 300
+            Wait-TestCondition { $sink.BytesReceived -ge 1300 } -Because 'the next connection to be served'
+        }
+        finally {
+            $sink.Dispose()
+        }
+    }
+
     It 'bounds kept error records by -HistoryLimit as well' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 "127.0.0.1:$(Get-TestClosedPort)" -HistoryLimit 1
         $port = Get-TestListenPort $job
