@@ -95,7 +95,7 @@ public sealed class ZeroCopyProxyJob : Job
             if (_disposed || IsFinished) return;
             SetJobState(JobState.Stopping);
             Exception? failure = StopServer(drain: true);
-            if (failure is not null) AddError(EngineFaultRecord(failure));
+            if (failure is not null) AddFault(failure);
             SetJobState(JobState.Stopped);
         }
     }
@@ -172,6 +172,30 @@ public sealed class ZeroCopyProxyJob : Job
 
     private void AddError(ErrorRecord error) => AddBounded(Error, error, ref _droppedErrors);
 
+    /// <summary>
+    /// The one record that explains why the proxy stopped serving: never dropped, whatever the
+    /// history limit, because a plain Job cannot carry it in JobStateInfo.Reason (that overload of
+    /// SetJobState is internal to PowerShell).
+    /// </summary>
+    private void AddFault(Exception error)
+    {
+        var record = new ErrorRecord(error, "ProxyEngineFaulted", ErrorCategory.NotSpecified, this)
+        {
+            ErrorDetails = new ErrorDetails($"Proxy '{Name}' stopped serving: {error.Message}"),
+        };
+        lock (_historyLock)
+        {
+            try
+            {
+                Error.Add(record);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                Interlocked.Increment(ref _droppedErrors);
+            }
+        }
+    }
+
     /// <summary>Adds an item, first dropping the oldest ones past the limit. False when the stream is closed.</summary>
     private bool AddBounded<T>(PSDataCollection<T> stream, T item, ref long dropped)
     {
@@ -223,19 +247,11 @@ public sealed class ZeroCopyProxyJob : Job
         lock (_lifecycleLock)
         {
             if (_disposed || IsFinished) return;
-            AddError(EngineFaultRecord(error));
+            AddFault(error);
             StopServer(drain: false);
-            // A plain Job cannot attach the exception to JobStateInfo.Reason (that overload is
-            // internal to PowerShell), so the error record above is where the cause is read.
             SetJobState(JobState.Failed);
         }
     }
-
-    private ErrorRecord EngineFaultRecord(Exception error) =>
-        new(error, "ProxyEngineFaulted", ErrorCategory.NotSpecified, this)
-        {
-            ErrorDetails = new ErrorDetails($"Proxy '{Name}' stopped serving: {error.Message}"),
-        };
 
     protected override void Dispose(bool disposing)
     {
