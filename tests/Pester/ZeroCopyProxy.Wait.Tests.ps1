@@ -85,6 +85,31 @@ Describe 'Start-ZeroCopyProxy -Wait' {
         }
     }
 
+    It 'stops cleanly when a downstream Select-Object -First has what it needs' {
+        $port = Get-TestClosedPort
+        $sessionState = [initialsessionstate]::CreateDefault2()
+        $sessionState.ImportPSModule($manifest)
+        $ps = [powershell]::Create($sessionState)
+        try {
+            $null = $ps.AddCommand('Start-ZeroCopyProxy').
+                AddParameter('Listen', "127.0.0.1:$port").AddParameter('Target', $echo.EndPoint).AddParameter('Wait').
+                AddCommand('Select-Object').AddParameter('First', 1)
+            $handle = $ps.BeginInvoke()
+            Wait-TestCondition { (Test-TestConnect -Port $port) -or $handle.IsCompleted } -Because 'the foreground proxy to listen'
+
+            Wait-TestCondition { $handle.IsCompleted } -Because 'the pipeline to end after the first statistics object'
+            $first = @($ps.EndInvoke($handle))
+
+            $first | Should -HaveCount 1
+            $first[0].ConnectionId | Should -Be 1
+            $ps.InvocationStateInfo.State | Should -Be ([System.Management.Automation.PSInvocationState]::Completed)
+            Test-TestConnect -Port $port | Should -BeFalse -Because 'the proxy stopped with the pipeline'
+        }
+        finally {
+            $ps.Dispose()
+        }
+    }
+
     It 'can run in a thread job and be stopped with Stop-Job' {
         $port = Get-TestClosedPort
         $threadJob = Start-ThreadJob -ArgumentList $manifest, $port, $echo.EndPoint -ScriptBlock {
