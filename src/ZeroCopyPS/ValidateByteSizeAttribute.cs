@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Management.Automation;
+
+namespace ZeroCopyPS;
+
+/// <summary>
+/// Checks each size against [Minimum, Maximum] bytes with a message in sizes a person reads
+/// (ValidateRange would print raw numbers only). Runs after <see cref="ByteSizeTransformationAttribute"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+internal sealed class ValidateByteSizeAttribute : ValidateEnumeratedArgumentsAttribute
+{
+    public ValidateByteSizeAttribute(long minimum, long maximum)
+    {
+        Minimum = minimum;
+        Maximum = maximum;
+    }
+
+    public long Minimum { get; }
+
+    public long Maximum { get; }
+
+    protected override void ValidateElement(object element)
+    {
+        object value = element is PSObject pso ? pso.BaseObject : element;
+        if (value is not long size) size = Convert.ToInt64(value, CultureInfo.InvariantCulture);
+        if (size < Minimum || size > Maximum)
+            throw new ValidationMetadataException(
+                $"The size {size.ToString(CultureInfo.InvariantCulture)} bytes is out of range: use {Describe(Minimum)} to {Describe(Maximum)}.");
+    }
+
+    internal static string Describe(long bytes) => bytes switch
+    {
+        0 => "0 bytes",
+        _ when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",
+        _ when bytes % (1L << 20) == 0 => $"{bytes >> 20} MiB",
+        _ when bytes % (1L << 10) == 0 => $"{bytes >> 10} KiB",
+        1 => "1 byte",
+        _ => $"{bytes.ToString(CultureInfo.InvariantCulture)} bytes",
+    };
+}
