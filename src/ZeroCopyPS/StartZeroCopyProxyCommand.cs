@@ -14,6 +14,8 @@ namespace ZeroCopyPS;
 [OutputType(typeof(ConnectionStatistics), ParameterSetName = new[] { WaitSet })]
 public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 {
+    // Parameters the user leaves out keep the engine's defaults (ProxyOptions), so the defaults
+    // live in one place only.
     private const string JobSet = "Job";
     private const string WaitSet = "Wait";
 
@@ -37,41 +39,41 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     public string? Name { get; set; }
 
     [Parameter]
-    public CopyMode CopyMode { get; set; } = CopyMode.Auto;
+    public CopyMode CopyMode { get; set; }
 
     [Parameter]
-    public EngineKind Engine { get; set; } = EngineKind.Auto;
+    public EngineKind Engine { get; set; }
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int MaxConnections { get; set; } = 10_000;
+    public int MaxConnections { get; set; }
 
     [Parameter]
     [ValidateRange(1, 65535)]
-    public int ListenBacklog { get; set; } = 511;
+    public int ListenBacklog { get; set; }
 
     /// <summary>A number is seconds; a TimeSpan or '00:00:10' works too.</summary>
     [Parameter]
     [TimeSpanTransformation]
     [ValidateTimeSpan(AllowZero = false)]
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ConnectTimeout { get; set; }
 
     /// <summary>Zero disables.</summary>
     [Parameter]
     [TimeSpanTransformation]
     [ValidateTimeSpan(AllowZero = true)]
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan IdleTimeout { get; set; }
 
     /// <summary>Zero disables.</summary>
     [Parameter]
     [TimeSpanTransformation]
     [ValidateTimeSpan(AllowZero = true)]
-    public TimeSpan HalfCloseTimeout { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan HalfCloseTimeout { get; set; }
 
     [Parameter]
     [TimeSpanTransformation]
     [ValidateTimeSpan(AllowZero = true)]
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan DrainTimeout { get; set; }
 
     /// <summary>Pipe capacity in bytes; 0 keeps the kernel default.</summary>
     [Parameter]
@@ -80,12 +82,12 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int MaxPipes { get; set; } = 512;
+    public int MaxPipes { get; set; }
 
     /// <summary>User-space buffer per buffered direction, in bytes.</summary>
     [Parameter]
     [ValidateRange(1024, 16 * 1024 * 1024)]
-    public int BufferSize { get; set; } = 64 * 1024;
+    public int BufferSize { get; set; }
 
     /// <summary>0 means one per processor.</summary>
     [Parameter]
@@ -102,9 +104,13 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
-        ProxyOptions options = BuildOptions(Name ?? "");
-        if (Wait) RunInForeground(options);
-        else StartJob(options);
+        // Endpoints first: a malformed one is reported before any job, name or socket exists.
+        var listen = new List<ProxyEndpoint>(Listen.Length);
+        foreach (string text in Listen) listen.Add(ParseEndpoint(text, nameof(Listen)));
+        ProxyEndpoint target = ParseEndpoint(Target, nameof(Target));
+
+        if (Wait) RunInForeground(BuildOptions(listen, target, Name ?? ForegroundName()));
+        else StartJob(listen, target);
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
@@ -115,20 +121,34 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         _stopping.Dispose();
     }
 
-    private void StartJob(ProxyOptions options)
+    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
     {
-        if (Name is not null) ThrowIfNameInUse(Name);
+        if (Name is not null && FindRunningProxy(Name) is { } sameName)
+            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName));
+
+        // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
         var job = new ZeroCopyProxyJob(DescribeCommand(), Name, HistoryLimit);
-        if (Name is null) ThrowIfNameInUse(job.Name);
-        options = WithName(options, job.Name);
-        try
+        ProxyOptions options = BuildOptions(listen, target, job.Name);
+        ErrorRecord? failure = null;
+        if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
+            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName);
+
+        if (failure is null)
         {
-            job.Start(options);
+            try
+            {
+                job.Start(options);
+            }
+            catch (Exception e)
+            {
+                failure = MapStartFailure(e, options);
+            }
         }
-        catch (Exception e)
+
+        if (failure is not null)
         {
             job.Dispose();
-            ThrowTerminatingError(MapStartFailure(e, options));
+            ThrowTerminatingError(failure);
         }
 
         JobRepository.Add(job);
@@ -137,8 +157,6 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     private void RunInForeground(ProxyOptions options)
     {
-        if (string.IsNullOrEmpty(options.Name))
-            options = WithName(options, "zcproxy-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6]);
         using var observer = new ForegroundObserver(HistoryLimit);
         try
         {
@@ -183,46 +201,34 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         }
     }
 
-    private ProxyOptions BuildOptions(string name)
+    private ProxyOptions BuildOptions(List<ProxyEndpoint> listen, ProxyEndpoint target, string name)
     {
-        var listen = new List<ProxyEndpoint>(Listen.Length);
-        foreach (string text in Listen) listen.Add(ParseEndpoint(text, nameof(Listen)));
-        ProxyEndpoint target = ParseEndpoint(Target, nameof(Target));
+        var defaults = new ProxyOptions(listen, target);
         return new ProxyOptions(listen, target)
         {
             Name = name,
-            CopyMode = CopyMode,
-            Engine = Engine,
-            MaxConnections = MaxConnections,
-            ListenBacklog = ListenBacklog,
-            ConnectTimeout = ConnectTimeout,
-            IdleTimeout = IdleTimeout,
-            HalfCloseTimeout = HalfCloseTimeout,
-            DrainTimeout = DrainTimeout,
-            PipeSizeBytes = PipeSize,
-            MaxPipes = MaxPipes,
-            BufferSizeBytes = BufferSize,
-            EventLoopCount = EventLoopCount,
+            CopyMode = Pick(nameof(CopyMode), CopyMode, defaults.CopyMode),
+            Engine = Pick(nameof(Engine), Engine, defaults.Engine),
+            MaxConnections = Pick(nameof(MaxConnections), MaxConnections, defaults.MaxConnections),
+            ListenBacklog = Pick(nameof(ListenBacklog), ListenBacklog, defaults.ListenBacklog),
+            ConnectTimeout = Pick(nameof(ConnectTimeout), ConnectTimeout, defaults.ConnectTimeout),
+            IdleTimeout = Pick(nameof(IdleTimeout), IdleTimeout, defaults.IdleTimeout),
+            HalfCloseTimeout = Pick(nameof(HalfCloseTimeout), HalfCloseTimeout, defaults.HalfCloseTimeout),
+            DrainTimeout = Pick(nameof(DrainTimeout), DrainTimeout, defaults.DrainTimeout),
+            PipeSizeBytes = Pick(nameof(PipeSize), PipeSize, defaults.PipeSizeBytes),
+            MaxPipes = Pick(nameof(MaxPipes), MaxPipes, defaults.MaxPipes),
+            BufferSizeBytes = Pick(nameof(BufferSize), BufferSize, defaults.BufferSizeBytes),
+            EventLoopCount = Pick(nameof(EventLoopCount), EventLoopCount, defaults.EventLoopCount),
         };
     }
 
-    private static ProxyOptions WithName(ProxyOptions o, string name) => new(o.Listen, o.Target)
-    {
-        Name = name,
-        CopyMode = o.CopyMode,
-        Engine = o.Engine,
-        MaxConnections = o.MaxConnections,
-        ListenBacklog = o.ListenBacklog,
-        ConnectTimeout = o.ConnectTimeout,
-        IdleTimeout = o.IdleTimeout,
-        HalfCloseTimeout = o.HalfCloseTimeout,
-        DrainTimeout = o.DrainTimeout,
-        PipeSizeBytes = o.PipeSizeBytes,
-        MaxPipes = o.MaxPipes,
-        BufferSizeBytes = o.BufferSizeBytes,
-        AutoSpliceThresholdBytes = o.AutoSpliceThresholdBytes,
-        EventLoopCount = o.EventLoopCount,
-    };
+    private T Pick<T>(string parameterName, T value, T engineDefault) =>
+        MyInvocation.BoundParameters.ContainsKey(parameterName) ? value : engineDefault;
+
+    // A foreground proxy is not in the job repository, so its name only has to be recognisable in statistics.
+    private static string ForegroundName() =>
+        "zcproxy-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        + "-" + Guid.NewGuid().ToString("N")[..6];
 
     private ProxyEndpoint ParseEndpoint(string text, string parameterName)
     {
@@ -237,13 +243,10 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         }
     }
 
-    private void ThrowIfNameInUse(string name)
-    {
-        ZeroCopyProxyJob? existing = JobRepository.Jobs.OfType<ZeroCopyProxyJob>().FirstOrDefault(j =>
+    private ZeroCopyProxyJob? FindRunningProxy(string name) =>
+        JobRepository.Jobs.OfType<ZeroCopyProxyJob>().FirstOrDefault(j =>
             string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase)
             && j.JobStateInfo.State is JobState.NotStarted or JobState.Running or JobState.Stopping);
-        if (existing is not null) ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(name, existing));
-    }
 
     private static ErrorRecord MapStartFailure(Exception error, ProxyOptions options) => error switch
     {

@@ -101,6 +101,35 @@ Describe 'Start-ZeroCopyProxy (job)' {
         $job.StatusMessage | Should -Be '0 active, 2 total'
     }
 
+    It 'hands its options to the engine' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'job-options' -CopyMode Buffered -MaxPipes 7 -EventLoopCount 1
+
+        $status = Get-ZeroCopyProxy -Name 'job-options'
+
+        $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
+        $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
+        $status.MaxPipes | Should -Be 7
+        $status.EventLoops | Should -Be 1
+        $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 200000
+        Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
+        $stats = @(Receive-Job $job)
+        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.Copy.CopyPath]::Buffered)
+        $stats[0].BytesSpliced | Should -Be 0
+    }
+
+    It 'runs on the portable managed engine with -Engine Managed' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Engine Managed
+
+        $job.Engine | Should -Be ([ZeroCopyPS.Engine.Proxy.EngineKind]::Managed)
+        $result = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 65537
+        $result.EchoMatches | Should -BeTrue
+        Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
+        $stats = @(Receive-Job $job)
+        $stats[0].BytesClientToTarget | Should -Be 65537
+        $stats[0].BytesTargetToClient | Should -Be 65537
+        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.Copy.CopyPath]::Buffered)
+    }
+
     It 'Stop-Job stops synchronously, releases the port, and Wait-Job reports Stopped' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint
         $port = Get-TestListenPort $job
