@@ -75,18 +75,20 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     [ValidateTimeSpan(AllowZero = true)]
     public TimeSpan DrainTimeout { get; set; }
 
-    /// <summary>Pipe capacity in bytes; 0 keeps the kernel default.</summary>
+    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default.</summary>
     [Parameter]
-    [ValidateRange(0, 256 * 1024 * 1024)]
+    [ByteSizeTransformation]
+    [ValidateByteSize(0, 256L << 20)]
     public int PipeSize { get; set; }
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int MaxPipes { get; set; }
 
-    /// <summary>User-space buffer per buffered direction, in bytes.</summary>
+    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB').</summary>
     [Parameter]
-    [ValidateRange(1024, 16 * 1024 * 1024)]
+    [ByteSizeTransformation]
+    [ValidateByteSize(1024, 16L << 20)]
     public int BufferSize { get; set; }
 
     /// <summary>0 means one per processor.</summary>

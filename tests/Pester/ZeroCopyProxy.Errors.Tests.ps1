@@ -133,8 +133,9 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         $again.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
     }
 
-    It 'rejects an out-of-range -<Parameter> at binding time' -ForEach @(
+    It 'rejects -<Parameter> <Value> at binding time' -ForEach @(
         @{ Parameter = 'BufferSize'; Value = 100 }
+        @{ Parameter = 'BufferSize'; Value = '32MiB' }
         @{ Parameter = 'PipeSize'; Value = -1 }
         @{ Parameter = 'EventLoopCount'; Value = 257 }
         @{ Parameter = 'MaxConnections'; Value = 0 }

@@ -117,6 +117,17 @@ Describe 'Start-ZeroCopyProxy (job)' {
         $stats[0].BytesSpliced | Should -Be 0
     }
 
+    It 'takes sizes as PowerShell users write them: -PipeSize <PipeSize>' -ForEach @(
+        @{ PipeSize = '256KiB'; Bytes = 262144 }
+        @{ PipeSize = '128KB'; Bytes = 131072 }
+    ) {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -CopyMode Splice -PipeSize $PipeSize -BufferSize '32KiB'
+        $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 100000
+        Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
+
+        (Get-ZeroCopyProxy -Id $job.Id).PipeCapacityBytes | Should -Be $Bytes
+    }
+
     It 'runs on the portable managed engine with -Engine Managed' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Engine Managed
 
