@@ -130,17 +130,29 @@ namespace ZeroCopyPSTests
         /// </summary>
         public static ExchangeResult Exchange(string host, int port, int bytes, int timeoutMs)
         {
+            return Exchange(new IPEndPoint(IPAddress.Parse(host), port), bytes, timeoutMs);
+        }
+
+        /// <summary>The same over a Unix socket; an abstract name starts with '@'.</summary>
+        public static ExchangeResult ExchangeUnix(string path, int bytes, int timeoutMs)
+        {
+            return Exchange(new UnixDomainSocketEndPoint(path.StartsWith("@") ? "\0" + path.Substring(1) : path), bytes, timeoutMs);
+        }
+
+        private static ExchangeResult Exchange(EndPoint endPoint, int bytes, int timeoutMs)
+        {
             var result = new ExchangeResult();
             var payload = new byte[bytes];
             for (int i = 0; i < bytes; i++) payload[i] = (byte)(i * 31 + 7);
             var received = new System.IO.MemoryStream();
+            bool unix = endPoint is UnixDomainSocketEndPoint;
             using (var cts = new CancellationTokenSource(timeoutMs))
-            using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            using (var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, unix ? ProtocolType.Unspecified : ProtocolType.Tcp))
             {
                 try
                 {
-                    socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(host), port), cts.Token).AsTask().Wait(cts.Token);
-                    result.LocalEndPoint = socket.LocalEndPoint.ToString();
+                    socket.ConnectAsync(endPoint, cts.Token).AsTask().Wait(cts.Token);
+                    result.LocalEndPoint = socket.LocalEndPoint == null ? null : socket.LocalEndPoint.ToString();
                     Task send = Task.Run(async () =>
                     {
                         int offset = 0;
@@ -239,6 +251,16 @@ function Invoke-TestExchange {
         [int] $TimeoutSeconds = 15
     )
     [ZeroCopyPSTests.TestClient]::Exchange('127.0.0.1', $Port, $Bytes, $TimeoutSeconds * 1000)
+}
+
+function Invoke-TestUnixExchange {
+    <# Like Invoke-TestExchange, over a Unix socket path (or '@name' for an abstract socket). #>
+    param(
+        [Parameter(Mandatory)] [string] $Path,
+        [int] $Bytes = 1024,
+        [int] $TimeoutSeconds = 15
+    )
+    [ZeroCopyPSTests.TestClient]::ExchangeUnix($Path, $Bytes, $TimeoutSeconds * 1000)
 }
 
 function Get-TestClosedPort {

@@ -58,6 +58,21 @@ Describe 'Start-ZeroCopyProxy (job)' {
         }
     }
 
+    It 'bridges a Unix socket listener to a TCP target' {
+        $name = "zcps-test-$([guid]::NewGuid().ToString('N').Substring(0, 12))"
+        $job = Start-ZeroCopyProxy -Listen "unix:@$name" -Target $echo.EndPoint
+
+        $job.ListenEndPoints | Should -Be "unix:@$name"
+        $result = Invoke-TestUnixExchange -Path "@$name" -Bytes 150000
+        $result.Error | Should -BeNullOrEmpty
+        $result.EchoMatches | Should -BeTrue
+        Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
+        $stats = @(Receive-Job $job)
+        $stats[0].BytesClientToTarget | Should -Be 150000
+        $stats[0].BytesTargetToClient | Should -Be 150000
+        $stats[0].ListenEndPoint | Should -Be "unix:@$name"
+    }
+
     It 'Receive-Job returns one ConnectionStatistics per connection with exact byte counts' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'job-stats'
         $port = Get-TestListenPort $job
