@@ -159,7 +159,9 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     private void RunInForeground(ProxyOptions options)
     {
-        using var observer = new ForegroundObserver(HistoryLimit);
+        // In the foreground the limit bounds the backlog the pipeline has not consumed yet; at least
+        // one slot, or -HistoryLimit 0 would silently swallow everything.
+        using var observer = new ForegroundObserver(Math.Max(HistoryLimit, 1));
         try
         {
             _foregroundServer = ProxyServer.Start(options, observer);
