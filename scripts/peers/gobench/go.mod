@@ -1,0 +1,3 @@
+module zerocopyps/gobench
+
+go 1.19

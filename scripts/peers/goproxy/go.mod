@@ -1,0 +1,3 @@
+module zerocopyps/goproxy
+
+go 1.19
