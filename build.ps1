@@ -66,15 +66,32 @@ function Write-Step([string] $Message) {
 # Children run on the very same PowerShell as this script. Under `dotnet pwsh` the process is
 # dotnet running pwsh.dll from the local tool, so start `dotnet <PSHOME>/pwsh.dll`; under an
 # installed pwsh, start that pwsh. Either way no second tool restore or PATH lookup is needed.
-function Invoke-ChildPwsh([string[]] $Arguments) {
+function Invoke-ChildPwsh([string[]] $Arguments, [int] $TimeoutMinutes = 0) {
     $self = [Environment]::ProcessPath
     $pwshDll = Join-Path $PSHOME 'pwsh.dll'
     $prefix = @()
     if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet' -and (Test-Path -LiteralPath $pwshDll)) {
         $prefix = @($pwshDll)
     }
-    # Out-Host: the child's output is for the log, never part of a function's return value.
-    & $self @prefix -NoProfile -NonInteractive @Arguments | Out-Host
+    if ($TimeoutMinutes -le 0) {
+        # Out-Host: the child's output is for the log, never part of a function's return value.
+        & $self @prefix -NoProfile -NonInteractive @Arguments | Out-Host
+        return
+    }
+    # Bounded: a hung test must fail the run, not eat CI's 90 minutes. The child shares our console,
+    # so its output streams to the log as it happens; on timeout its whole process tree is ended.
+    $startInfo = [Diagnostics.ProcessStartInfo]::new($self)
+    foreach ($argument in @($prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) { $startInfo.ArgumentList.Add($argument) }
+    $startInfo.UseShellExecute = $false
+    $child = [Diagnostics.Process]::Start($startInfo)
+    if (-not $child.WaitForExit($TimeoutMinutes * 60 * 1000)) {
+        Write-Host "  child pwsh (PID $($child.Id)) still running after $TimeoutMinutes min: ending it"
+        $child.Kill($true)
+        $child.WaitForExit()
+        $global:LASTEXITCODE = 124
+        return
+    }
+    $global:LASTEXITCODE = $child.ExitCode
 }
 
 function Remove-PathIfPresent([string] $Path) {
@@ -291,7 +308,7 @@ function Invoke-PesterSuite {
 
     $env:ZEROCOPYPS_MODULE_PATH = $StageDir
     $PSNativeCommandUseErrorActionPreference = $false
-    Invoke-ChildPwsh $arguments
+    Invoke-ChildPwsh $arguments -TimeoutMinutes 20
     $exitCode = $LASTEXITCODE
 
     if (-not (Test-Path -LiteralPath $json)) {
