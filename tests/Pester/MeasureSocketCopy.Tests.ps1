@@ -1,0 +1,220 @@
+# Measure-SocketCopy: typed measurements from the in-process copy benchmark, its error ids, and the
+# -Endpoint set against throw-away loopback peers (TestServers.psm1). Small sizes and few iterations:
+# the tests assert counts, types and statuses, never how fast anything was.
+
+BeforeAll {
+    $script:echo = $null
+    $script:sink = $null
+    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
+    Import-Module (Get-TestModuleManifest) -Force
+    $script:echo = New-TestEchoServer
+    $script:sink = New-TestSinkServer
+
+    # The FullyQualifiedErrorId of the first error a call raises, terminating (binding) or not.
+    function Get-MeasureErrorId([scriptblock] $Call) {
+        try {
+            $records = @(& $Call 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        }
+        catch { return $_.FullyQualifiedErrorId }
+        if ($records) { return $records[0].FullyQualifiedErrorId }
+        '<no error>'
+    }
+}
+
+AfterAll {
+    Get-Job | Where-Object { $_.PSJobTypeName -eq 'ZeroCopyProxyJob' } | Remove-Job -Force
+    if ($script:echo) { $script:echo.Dispose() }
+    if ($script:sink) { $script:sink.Dispose() }
+}
+
+Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        $script:default = @(Measure-SocketCopy -Size 64KB -Iterations 3)
+    }
+
+    It 'writes one SocketCopyMeasurement per mode, Splice and Buffered by default' {
+        $default | Should -HaveCount 2
+        $default | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.SocketCopyMeasurement]) }
+        @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.Copy.CopyMode]::Splice, [ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
+    }
+
+    It 'counts the requested iterations and bytes, over TCP, with the copy path of its mode' {
+        foreach ($m in $default) {
+            $m.Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed)
+            $m.SkipReason | Should -BeNullOrEmpty
+            $m.Transport | Should -Be 'Tcp'
+            $m.SizeBytes | Should -Be 65536
+            $m.Iterations | Should -Be 3
+            $m.CopyPathUsed.ToString() | Should -Be $m.Mode.ToString() -Because 'a Splice row is spliced and a Buffered row is copied, never relabelled'
+        }
+    }
+
+    It 'has sane per-copy figures' {
+        foreach ($m in $default) {
+            $m.MeanTime | Should -BeGreaterThan ([TimeSpan]::Zero)
+            $m.MedianTime | Should -BeGreaterThan ([TimeSpan]::Zero)
+            $m.P99Time | Should -BeGreaterOrEqual $m.MinTime
+            $m.NanosecondsPerCopy | Should -BeGreaterThan 0
+            $m.ThroughputMBps | Should -BeGreaterThan 0
+            $m.ThroughputGbps | Should -BeGreaterThan 0
+            $m.AllocatedBytesPerCopy | Should -BeGreaterOrEqual 0
+            $m.SyscallsPerCopy | Should -BeGreaterOrEqual 2 -Because 'at least one read or splice and one write or splice per copy'
+            if ($null -ne $m.CpuTimePerCopy) { $m.CpuTimePerCopy | Should -BeGreaterOrEqual ([TimeSpan]::Zero) }
+        }
+    }
+
+    It 'gives Splice its speedup over Buffered from the same run, and Buffered none' {
+        $splice = $default | Where-Object Mode -eq 'Splice'
+        $buffered = $default | Where-Object Mode -eq 'Buffered'
+        $splice.SpeedupOverBuffered | Should -Not -BeNullOrEmpty
+        $splice.SpeedupOverBuffered | Should -BeGreaterThan 0
+        $buffered.SpeedupOverBuffered | Should -BeNullOrEmpty
+    }
+
+    It 'has no speedup when Buffered is not measured alongside' {
+        $only = @(Measure-SocketCopy -Size 16KB -Iterations 2 -Mode Splice)
+        $only | Should -HaveCount 1
+        $only[0].SpeedupOverBuffered | Should -BeNullOrEmpty
+    }
+
+    It 'takes several sizes at once, as numbers, size literals and strings' {
+        $sizes = @(Measure-SocketCopy -Size 1000, 16KB, '32KiB' -Iterations 2 -Mode Buffered)
+        $sizes | Should -HaveCount 3
+        @($sizes.SizeBytes) | Should -Be @(1000, 16384, 32768)
+        $sizes | ForEach-Object { $_.Iterations | Should -Be 2 }
+    }
+
+    It 'measures every (mode, size, transport) over Unix sockets too' {
+        $unix = @(Measure-SocketCopy -Transport Tcp, Unix -Size 8KB -Iterations 2)
+        $unix | Should -HaveCount 4
+        @($unix | Where-Object Transport -eq 'Unix') | Should -HaveCount 2
+        $unix | ForEach-Object { $_.Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed) }
+    }
+
+    It 'measures Auto, the proxy default mode, when asked' {
+        $auto = @(Measure-SocketCopy -Mode Auto -Size 64KB -Iterations 2)
+        $auto | Should -HaveCount 1
+        $auto[0].Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed)
+        $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Auto)
+    }
+
+    It 'stops counting when -Duration runs out, after at least one copy' {
+        $bounded = @(Measure-SocketCopy -Size 4KB -Mode Buffered -Iterations 1000000 -Duration 0.2)
+        $bounded[0].Iterations | Should -BeGreaterOrEqual 1
+        $bounded[0].Iterations | Should -BeLessThan 1000000
+    }
+}
+
+Describe 'Measure-SocketCopy where splice cannot run' -Skip:$IsLinux {
+    It 'marks the measurement skipped with a reason instead of running a buffered copy as Splice' {
+        $m = @(Measure-SocketCopy -Size 4KB -Iterations 1 -Mode Splice)
+        $m[0].Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Skipped)
+        $m[0].SkipReason | Should -Not -BeNullOrEmpty
+        $m[0].Iterations | Should -Be 0
+    }
+}
+
+Describe 'Measure-SocketCopy input errors' {
+    It 'rejects size <Size> with <Id>' -ForEach @(
+        @{ Size = 0; Id = 'ParameterArgumentValidationError' }
+        @{ Size = -1; Id = 'ParameterArgumentValidationError' }
+        @{ Size = 2GB; Id = 'ParameterArgumentValidationError' }
+        @{ Size = '12 apples'; Id = 'ParameterArgumentTransformationError' }
+        @{ Size = 1.5; Id = 'ParameterArgumentTransformationError' }
+    ) {
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Size $Size -Iterations 1 }
+        $actual | Should -BeLike "$Id,ZeroCopyPS.MeasureSocketCopyCommand"
+    }
+
+    It 'names the allowed range in the size error' {
+        { Measure-SocketCopy -Size 0 } | Should -Throw -ExpectedMessage '*1 byte to 1 GiB*'
+    }
+
+    It 'rejects an unknown transport' {
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Transport Udp }
+        $actual | Should -BeLike 'ParameterArgumentValidationError,ZeroCopyPS.MeasureSocketCopyCommand'
+    }
+
+    It 'rejects an unknown mode' {
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Mode Sendfile }
+        $actual | Should -BeLike '*,ZeroCopyPS.MeasureSocketCopyCommand'
+    }
+
+    It 'rejects zero iterations' {
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Iterations 0 }
+        $actual | Should -BeLike 'ParameterArgumentValidationError,ZeroCopyPS.MeasureSocketCopyCommand'
+    }
+}
+
+Describe 'Measure-SocketCopy -Endpoint' {
+    It 'measures bulk echo throughput and round trips of an echo server' {
+        $m = Measure-SocketCopy -Endpoint $echo.EndPoint -BulkSize 1MB -RoundTrips 50
+
+        $m | Should -BeOfType ([ZeroCopyPS.EndpointMeasurement])
+        $m.Endpoint | Should -Be $echo.EndPoint
+        $m.BulkBytes | Should -Be 1MB
+        $m.BulkTime | Should -BeGreaterThan ([TimeSpan]::Zero)
+        $m.BulkThroughputMBps | Should -BeGreaterThan 0
+        $m.MessageSizeBytes | Should -Be 64
+        $m.RoundTrips | Should -Be 50
+        $m.RoundTripP50 | Should -BeGreaterThan ([TimeSpan]::Zero)
+        $m.RoundTripP99 | Should -BeGreaterOrEqual $m.RoundTripP50
+        $m.RoundTripP50Microseconds | Should -BeGreaterThan 0
+    }
+
+    It 'skips the bulk phase with -BulkSize 0 and honours -MessageSize' {
+        $m = Measure-SocketCopy -Endpoint $echo.EndPoint -BulkSize 0 -RoundTrips 10 -MessageSize 1000
+        $m.BulkBytes | Should -Be 0
+        $m.MessageSizeBytes | Should -Be 1000
+        $m.RoundTrips | Should -Be 10
+    }
+
+    It 'measures through a running proxy piped to it (ListenEndPoints by property name)' {
+        $proxy = Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target $echo.EndPoint -CopyMode Splice
+        try {
+            $m = $proxy | Measure-SocketCopy -BulkSize 1MB -RoundTrips 20
+            $m.Endpoint | Should -Be $proxy.ListenEndPoints[0]
+            $m.BulkBytes | Should -Be 1MB
+            $m.RoundTrips | Should -Be 20
+        }
+        finally {
+            $proxy | Remove-Job -Force
+        }
+    }
+
+    It 'reports <Id> for <Case>' -ForEach @(
+        @{ Case = 'a target that does not echo'; Id = 'EndpointNotEchoing'; Target = { $sink.EndPoint } }
+        @{ Case = 'a closed port'; Id = 'EndpointConnectFailed'; Target = { "127.0.0.1:$(Get-TestClosedPort)" } }
+        @{ Case = 'a malformed endpoint'; Id = 'InvalidEndpoint'; Target = { 'not an endpoint:' } }
+    ) {
+        $endpoint = & $Target
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Endpoint $endpoint -BulkSize 0 -RoundTrips 5 -Duration 1 }
+        $actual | Should -Be "$Id,ZeroCopyPS.MeasureSocketCopyCommand"
+    }
+
+    It 'writes a non-terminating error per bad endpoint and measures the others' {
+        $errors = $null
+        $results = @(Measure-SocketCopy -Endpoint "127.0.0.1:$(Get-TestClosedPort)", $echo.EndPoint -BulkSize 0 -RoundTrips 5 -ErrorAction SilentlyContinue -ErrorVariable errors)
+        $results | Should -HaveCount 1
+        @($errors) | Should -HaveCount 1
+    }
+}
+
+Describe 'Measure-SocketCopy command surface' {
+    It 'has the Copy set as default and the Endpoint set, each with its output type' {
+        $command = Get-Command Measure-SocketCopy
+        $command.DefaultParameterSet | Should -Be 'Copy'
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Copy', 'Endpoint')
+        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.SocketCopyMeasurement])
+        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.EndpointMeasurement])
+    }
+
+    It 'exposes get-only output properties' {
+        foreach ($type in [ZeroCopyPS.SocketCopyMeasurement], [ZeroCopyPS.EndpointMeasurement]) {
+            $type.IsSealed | Should -BeTrue
+            foreach ($property in $type.GetProperties()) {
+                [bool]($property.SetMethod -and $property.SetMethod.IsPublic) | Should -BeFalse -Because "$($type.Name).$($property.Name) is get-only"
+            }
+        }
+    }
+}
