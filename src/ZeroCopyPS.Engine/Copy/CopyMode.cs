@@ -5,7 +5,7 @@ public enum CopyMode
 {
     /// <summary>
     /// Start each direction with the buffered copy and switch it to splice once it streams:
-    /// the first read that returns at least <see cref="ProxyOptionsDefaults.AutoSpliceThresholdBytes"/>
+    /// the first read that returns at least <see cref="Proxy.ProxyOptionsDefaults.AutoSpliceThresholdBytes"/>
     /// bytes. Small request/response traffic stays buffered (one read and one write per message
     /// instead of two splices), bulk transfers go through the kernel.
     /// </summary>

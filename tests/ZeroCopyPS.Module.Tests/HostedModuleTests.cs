@@ -1,0 +1,108 @@
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using ZeroCopyPS.Engine.Proxy;
+
+namespace ZeroCopyPS.Module.Tests;
+
+/// <summary>The cmdlets driven from C# through a hosted runspace, against real loopback sockets.</summary>
+public class HostedModuleTests
+{
+    private static (Socket Listener, int Port) StartEcho(CancellationToken token)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        _ = Task.Run(async () =>
+        {
+            while (!token.IsCancellationRequested)
+            {
+                Socket peer;
+                try { peer = await listener.AcceptAsync(token); } catch (Exception) { return; }
+                _ = Task.Run(async () =>
+                {
+                    using (peer)
+                    {
+                        byte[] buffer = new byte[65536];
+                        int n;
+                        while ((n = await peer.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+                            await peer.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+                        peer.Shutdown(SocketShutdown.Send);
+                    }
+                });
+            }
+        });
+        return (listener, ((IPEndPoint)listener.LocalEndPoint!).Port);
+    }
+
+    [Fact]
+    public void Start_returns_a_running_job_whose_statistics_count_every_byte()
+    {
+        using var stop = new CancellationTokenSource();
+        var (echo, port) = StartEcho(stop.Token);
+        using (echo)
+        using (var session = new ModuleSession())
+        {
+            PSObject job = Assert.Single(session.Invoke($"Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:{port} -Name hosted"));
+            Assert.Equal("ZeroCopyPS.ZeroCopyProxyJob", job.BaseObject.GetType().FullName);
+            Assert.Equal("Running", session.Invoke("(Get-Job -Name hosted).State.ToString()")[0].BaseObject);
+
+            string listen = ((string[])job.Properties["ListenEndPoints"].Value)[0];
+            int proxyPort = int.Parse(listen.Split(':')[1]);
+            byte[] payload = new byte[300_000];
+            Random.Shared.NextBytes(payload);
+            using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            {
+                client.Connect(new IPEndPoint(IPAddress.Loopback, proxyPort));
+                client.Send(payload);
+                client.Shutdown(SocketShutdown.Send);
+                using var received = new MemoryStream();
+                byte[] buffer = new byte[65536];
+                int n;
+                while ((n = client.Receive(buffer)) > 0) received.Write(buffer, 0, n);
+                Assert.Equal(payload, received.ToArray());
+            }
+
+            ConnectionStatistics? stats = null;
+            for (int i = 0; i < 100 && stats is null; i++)
+            {
+                stats = session.Invoke("Receive-Job -Name hosted").Select(o => o.BaseObject).OfType<ConnectionStatistics>().FirstOrDefault();
+                if (stats is null) Thread.Sleep(50);
+            }
+            Assert.NotNull(stats);
+            Assert.Equal(payload.Length, stats!.BytesClientToTarget);
+            Assert.Equal(payload.Length, stats.BytesTargetToClient);
+            Assert.Equal("hosted", stats.ProxyName);
+
+            session.Invoke("Stop-ZeroCopyProxy -Name hosted");
+            Assert.Equal("Stopped", session.Invoke("(Get-Job -Name hosted).State.ToString()")[0].BaseObject);
+        }
+        stop.Cancel();
+    }
+
+    [Theory]
+    [InlineData("Start-ZeroCopyProxy -Listen 'nope:port' -Target 127.0.0.1:1", "InvalidEndpoint")]
+    [InlineData("Start-ZeroCopyProxy -Listen 192.0.2.1:0 -Target 127.0.0.1:1", "ListenAddressNotAvailable")]
+    public void Bad_input_is_a_terminating_error_with_its_own_id(string script, string errorId)
+    {
+        using var session = new ModuleSession();
+        // try/catch only sees terminating errors: a non-terminating one would let 'continued' through.
+        PSObject caught = Assert.Single(session.Invoke($"try {{ {script}; 'continued' }} catch {{ $_ }}"));
+        var error = Assert.IsType<ErrorRecord>(caught.BaseObject);
+        Assert.StartsWith(errorId + ",", error.FullyQualifiedErrorId);
+        Assert.Empty(session.Invoke("Get-Job"));
+    }
+
+    [Fact]
+    public void Get_ZeroCopyProxy_pipes_into_Stop_ZeroCopyProxy_and_WhatIf_changes_nothing()
+    {
+        using var session = new ModuleSession();
+        session.Invoke("Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:1 -Name piped");
+        session.Invoke("Get-ZeroCopyProxy piped | Stop-ZeroCopyProxy -WhatIf");
+        Assert.Equal("Running", session.Invoke("(Get-Job -Name piped).State.ToString()")[0].BaseObject);
+        session.Invoke("Get-ZeroCopyProxy piped | Stop-ZeroCopyProxy");
+        Assert.Equal("Stopped", session.Invoke("(Get-Job -Name piped).State.ToString()")[0].BaseObject);
+        PSObject status = Assert.Single(session.Invoke("Get-ZeroCopyProxy piped"));
+        Assert.Equal("ZeroCopyPS.ZeroCopyProxyStatus", status.BaseObject.GetType().FullName);
+    }
+}
