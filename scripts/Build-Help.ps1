@@ -19,15 +19,16 @@ platyPS cannot be installed here, so this script does its job for this module:
    - the manifest's CmdletsToExport names a cmdlet the module does not have;
    - a parameter of Get-Command (common parameters aside; -WhatIf/-Confirm count) is not
      documented, or a documented parameter no longer exists (stale);
-   - a parameter's yaml block disagrees with Get-Command (type, parameter sets, aliases, required,
-     position, pipeline input, wildcards) or has no "Default value";
+   - a parameter's yaml block disagrees with Get-Command (type, parameter sets, aliases, accepted
+     values, required, position, pipeline input, wildcards) or has no "Default value";
    - the SYNTAX section differs from the syntax Get-Command implies (the expected text is printed);
    - placeholder text ('{{ ... }}', TODO, FIXME, TBD) or an empty synopsis, description,
      parameter description, example code, input or output section;
    - a page has fewer than two examples, or none of its examples shows output;
    - OUTPUTS does not name every [OutputType] type, or INPUTS does not name every type bound
      ByValue from the pipeline (or "None" when nothing is);
-   - the module page (docs/ZeroCopyPS.md) does not link every cmdlet page;
+   - the module page (docs/<Module>.md) does not link every cmdlet page, or its 'Help Version'
+     is not the module's version;
    - the about topic is missing or holds placeholders.
 4. Output. en-US/<Module>.dll-Help.xml (syntax and parameter metadata from Get-Command, prose and
    defaults from the markdown) and en-US/about_<Module>.help.txt (from docs/about/about_<Module>.md).
@@ -42,9 +43,16 @@ The staged module folder: the one holding <Module>.psd1 (for example out/ZeroCop
 .PARAMETER DocsPath
 The docs folder: cmdlets/*.md, <Module>.md and about/about_<Module>.md. Default: ../docs.
 
+.PARAMETER ModuleName
+The module's name (default ZeroCopyPS).
+
 .PARAMETER MetadataPath
 Internal: when given, the script runs in metadata mode (in the child pwsh): it imports the module
 from -ModulePath and writes the Get-Command metadata as JSON to this file.
+
+.PARAMETER VerifyPath
+Internal: when given, the script runs in check mode (in the second child pwsh): it imports the
+module and compares Get-Help with the expectations in this JSON file.
 
 .EXAMPLE
 dotnet pwsh -NoProfile -File scripts/Build-Help.ps1 -ModulePath out/ZeroCopyPS
@@ -791,6 +799,10 @@ try {
     if (-not (Test-Path -LiteralPath $modulePage)) { Add-Problem "$ModuleName.md" 'missing: the module page' }
     else {
         $text = Get-Content -Raw -LiteralPath $modulePage
+        $front = (Read-MarkdownPage $modulePage).FrontMatter
+        if ($front['Help Version'] -and $front['Help Version'] -ne $metadata.Version) {
+            Add-Problem "$ModuleName.md" "front matter says 'Help Version: $($front['Help Version'])'; the module is $($metadata.Version)"
+        }
         foreach ($m in [regex]::Matches($text, "(?m)^.*(?:$PlaceholderPattern).*$")) { Add-Problem "$ModuleName.md" "placeholder text: '$($m.Value.Trim())'" }
         foreach ($name in $exported) {
             if ($text -notmatch "\[$([regex]::Escape($name))\]\(cmdlets/$([regex]::Escape($name))\.md\)") { Add-Problem "$ModuleName.md" "does not link [$name](cmdlets/$name.md)" }
