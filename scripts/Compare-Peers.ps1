@@ -19,11 +19,17 @@ Workloads (client and target servers: benchmarks/ZeroCopyPS.LoadGen, all on 127.
                  (VmRSS; for socat's forked children, their Pss, since their VmRSS counts shared pages)
 
 Installs what is missing when it may (root with apt-get: haproxy, socat, golang-go; apt-get update
-first); a peer that cannot be had is reported as skipped. Every process it starts is tracked by PID and
+first); a peer that cannot be had is reported as skipped. All proxies run at once (idle until their turn) and
+every workload alternates between them in rounds. Every process it starts is tracked by PID and
 ended in a finally block. Whole run: about 3 minutes on 2 cores.
 
 .PARAMETER Seconds
 Duration of each bulk and connection-rate workload.
+
+.PARAMETER Rounds
+Every workload runs in this many rounds; each round visits every peer once, in a rotated order, so
+the machine's drift (other load, vCPU wake-up latency) is spread over all peers. Bulk and conn/s add
+the rounds up; p50/p99 are the medians of the rounds' values.
 
 .PARAMETER Peer
 Which rows to run (default: all). Names: direct, haproxy-splice, haproxy, socat, go, zerocopyps-splice,
@@ -41,6 +47,8 @@ dotnet tool restore; dotnet pwsh -NoProfile -File scripts/Compare-Peers.ps1 -Out
 [CmdletBinding()]
 param(
     [ValidateRange(1, 60)] [double] $Seconds = 4,
+    # Workloads alternate between peers in this many rounds (each round: -Seconds / -Rounds per peer).
+    [ValidateRange(1, 20)] [int] $Rounds = 3,
     [ValidateRange(100, 1000000)] [int] $PingPongCount = 10000,
     [ValidateRange(10, 5000)] [int] $IdleConnections = 1000,
     # pwsh -File hands "a,b" over as one string: split below, then checked against the known names.
@@ -228,57 +236,50 @@ listen peer
     [pscustomobject]@{ Endpoint = $endpoint; Tracked = $tracked }
 }
 
-function Measure-Peer([string] $Kind, [string] $Sink, [string] $Echo) {
-    $row = [ordered]@{
+function New-Row([string] $Kind) {
+    [pscustomobject][ordered]@{
         Peer = $Kind; Bulk1MBps = $null; Bulk8MBps = $null; CpuSecondsPerGiB = $null
         P50Microseconds = $null; P99Microseconds = $null; ConnectionsPerSecond = $null; IdleKiBPerConnection = $null; Note = ''
     }
+}
 
-    # Bulk through a proxy in front of the sink; CPU of the proxy process across the single stream.
-    $proxy = Start-Proxy $Kind $Sink 'sink'
-    try {
-        $null = Invoke-LoadGen @('bulk', '--target', $proxy.Endpoint, '--seconds', '1')   # warm-up (JIT, pools)
-        $cpuBefore = if ($proxy.Tracked) { Get-CpuSeconds $proxy.Tracked.Process.Id }
-        $bulk1 = Invoke-LoadGen @('bulk', '--target', $proxy.Endpoint, '--seconds', "$Seconds")
-        if ($proxy.Tracked) {
-            Start-Sleep -Milliseconds 300   # socat: let the parent reap the child so cutime/cstime count it
-            $cpu = (Get-CpuSeconds $proxy.Tracked.Process.Id) - $cpuBefore
-            $row.CpuSecondsPerGiB = [math]::Round($cpu / ($bulk1.bytes / 1GB), 3)
-        }
-        $row.Bulk1MBps = [math]::Round($bulk1.mbps, 0)
-        $bulk8 = Invoke-LoadGen @('bulk', '--target', $proxy.Endpoint, '--seconds', "$Seconds", '--streams', '8')
-        $row.Bulk8MBps = [math]::Round($bulk8.mbps, 0)
-        if ($bulk1.errors -or $bulk8.errors) { $row.Note += "bulk errors: $($bulk1.firstError)$($bulk8.firstError) " }
-    }
-    finally { Stop-Tracked $proxy.Tracked }
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if (-not $sorted) { return $null }
+    $middle = [int][math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
+}
 
-    # Latency, connection rate and idle memory through a proxy in front of the echo server.
-    $proxy = Start-Proxy $Kind $Echo 'echo'
-    try {
-        if ($proxy.Tracked -and $Kind -ne 'direct') {
-            # Idle first, on a proxy that has served only a short warm-up: the marginal cost of a connection.
-            $null = Invoke-LoadGen @('pingpong', '--target', $proxy.Endpoint, '--count', '200', '--warmup', '50')
-            $null = Invoke-LoadGen @('idle', '--target', $proxy.Endpoint, '--count', '20', '--hold', '0')
-            Start-Sleep -Milliseconds 500
-            $before = Get-TreeMemoryKiB $proxy.Tracked.Process.Id
-            $idle = Start-Tracked "idle-$Kind" $LoadGen @('idle', '--target', $proxy.Endpoint, '--count', "$IdleConnections", '--hold', '3')
-            $opened = [int](Wait-Line $idle 'READY' 60)
-            Start-Sleep -Milliseconds 1000
-            $after = Get-TreeMemoryKiB $proxy.Tracked.Process.Id
-            $null = $idle.Process.WaitForExit(15000)
-            if ($opened -gt 0) { $row.IdleKiBPerConnection = [math]::Round(($after - $before) / $opened, 2) }
-            if ($opened -lt $IdleConnections) { $row.Note += "idle: only $opened of $IdleConnections opened " }
-            Start-Sleep -Milliseconds 500   # let the proxy close the 1,000 connections before timing anything
+# The marginal resident memory of idle connections, on a proxy that has served only a short warm-up.
+function Measure-IdleMemory($Peer) {
+    $pid_ = $Peer.Echo.Tracked.Process.Id
+    $null = Invoke-LoadGen @('pingpong', '--target', $Peer.Echo.Endpoint, '--count', '200', '--warmup', '50')
+    $null = Invoke-LoadGen @('idle', '--target', $Peer.Echo.Endpoint, '--count', '20', '--hold', '0')
+    Start-Sleep -Milliseconds 500
+    $before = Get-TreeMemoryKiB $pid_
+    $idle = Start-Tracked "idle-$($Peer.Kind)" $LoadGen @('idle', '--target', $Peer.Echo.Endpoint, '--count', "$IdleConnections", '--hold', '3')
+    $opened = [int](Wait-Line $idle 'READY' 60)
+    Start-Sleep -Milliseconds 1000
+    $after = Get-TreeMemoryKiB $pid_
+    $null = $idle.Process.WaitForExit(15000)
+    if ($opened -gt 0) { $Peer.Row.IdleKiBPerConnection = [math]::Round(($after - $before) / $opened, 2) }
+    if ($opened -lt $IdleConnections) { $Peer.Row.Note += "idle: only $opened of $IdleConnections opened " }
+    Start-Sleep -Milliseconds 500   # let the proxy close them before anything is timed
+}
+
+# Runs $Action once per peer per round, rotating the order every round: slow drift of the machine
+# (other load, CPU frequency, vCPU wake-up latency) then spreads over every peer instead of one row.
+function Invoke-Rounds($Peers, [string] $What, [scriptblock] $Action) {
+    for ($round = 0; $round -lt $Rounds; $round++) {
+        for ($i = 0; $i -lt $Peers.Count; $i++) {
+            $peer = $Peers[($i + $round) % $Peers.Count]
+            try { & $Action $peer }
+            catch {
+                Write-Warning "$($peer.Kind) $What failed: $($_.Exception.Message)"
+                $peer.Row.Note += "$What failed: $($_.Exception.Message) "
+            }
         }
-        $ping = Invoke-LoadGen @('pingpong', '--target', $proxy.Endpoint, '--count', "$PingPongCount", '--size', '64', '--warmup', '500')
-        $row.P50Microseconds = [math]::Round($ping.p50us, 1)
-        $row.P99Microseconds = [math]::Round($ping.p99us, 1)
-        $rate = Invoke-LoadGen @('connrate', '--target', $proxy.Endpoint, '--seconds', "$Seconds", '--concurrency', '4', '--size', '64')
-        $row.ConnectionsPerSecond = [math]::Round($rate.perSecond, 0)
-        if ($rate.failed) { $row.Note += "connrate: $($rate.failed) failed ($($rate.firstError)) " }
     }
-    finally { Stop-Tracked $proxy.Tracked }
-    [pscustomobject]$row
 }
 
 # ------------------------------------------------------------------------------ set-up
@@ -396,6 +397,7 @@ function Get-TargetReport($Rows) {
 
 $null = New-Item -ItemType Directory -Force -Path $Work
 $servers = @()
+$peers = [System.Collections.Generic.List[object]]::new()
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 try {
     if (Get-Command getconf -ErrorAction SilentlyContinue) { $ClockTicksPerSecond = [int](& getconf CLK_TCK) }
@@ -409,26 +411,88 @@ try {
     $echo = Wait-Line $echoServer 'LISTENING'
     Write-Step "sink $sink, echo $echo"
 
-    $rows = foreach ($kind in $Peer) {
-        if (-not (Test-PeerAvailable $kind)) {
-            Write-Warning "$kind skipped: its program is not available."
-            continue
-        }
-        Write-Step "$kind ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+    # Every proxy up front, two per peer (one in front of the sink, one in front of the echo server);
+    # idle ones cost nothing measurable, and having them all lets the workloads alternate between peers.
+    foreach ($kind in $Peer) {
+        if (-not (Test-PeerAvailable $kind)) { Write-Warning "$kind skipped: its program is not available."; continue }
+        $row = New-Row $kind
         try {
-            $row = Measure-Peer $kind $sink $echo
+            $peers.Add([pscustomobject]@{
+                Kind = $kind; Row = $row; Sink = (Start-Proxy $kind $sink 'sink'); Echo = (Start-Proxy $kind $echo 'echo')
+                Bulk = @{ Bytes = 0.0; Seconds = 0.0; Cpu = 0.0 }; Bulk8 = @{ Bytes = 0.0; Seconds = 0.0 }
+                P50 = [System.Collections.Generic.List[double]]::new(); P99 = [System.Collections.Generic.List[double]]::new()
+                Conn = @{ Completed = 0.0; Seconds = 0.0; Failed = 0 }
+            })
         }
         catch {
-            # One broken peer must not cost the others their numbers; the row says what happened.
-            Write-Warning "$kind failed: $($_.Exception.Message)"
-            $row = [pscustomobject]@{
-                Peer = $kind; Bulk1MBps = $null; Bulk8MBps = $null; CpuSecondsPerGiB = $null; P50Microseconds = $null
-                P99Microseconds = $null; ConnectionsPerSecond = $null; IdleKiBPerConnection = $null; Note = "failed: $($_.Exception.Message)"
-            }
+            Write-Warning "$kind could not start: $($_.Exception.Message)"
+            $row.Note = "could not start: $($_.Exception.Message)"
         }
-        $row | Format-List | Out-String | Write-Host
-        $row
     }
+    Write-Step "$($peers.Count) peers running ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+
+    foreach ($p in $peers) {
+        if ($p.Kind -eq 'direct') { continue }
+        Write-Step "idle memory: $($p.Kind)"
+        try { Measure-IdleMemory $p } catch { Write-Warning "$($p.Kind) idle failed: $($_.Exception.Message)"; $p.Row.Note += 'idle failed ' }
+    }
+
+    Write-Step "warm-up ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+    foreach ($p in $peers) {
+        $null = Invoke-LoadGen @('bulk', '--target', $p.Sink.Endpoint, '--seconds', '0.5')   # JIT, pools, pipes
+        $null = Invoke-LoadGen @('pingpong', '--target', $p.Echo.Endpoint, '--count', '500', '--warmup', '100')
+    }
+
+    $slice = $Seconds / $Rounds
+    Write-Step "bulk, 1 stream: $Rounds rounds of $([math]::Round($slice, 2)) s per peer"
+    Invoke-Rounds $peers 'bulk' {
+        param($p)
+        $proxyPid = if ($p.Sink.Tracked) { $p.Sink.Tracked.Process.Id }
+        $cpuBefore = if ($proxyPid) { Get-CpuSeconds $proxyPid }
+        $r = Invoke-LoadGen @('bulk', '--target', $p.Sink.Endpoint, '--seconds', "$slice")
+        if ($proxyPid) {
+            if ($p.Kind -eq 'socat') { Start-Sleep -Milliseconds 300 }   # let socat reap its child: cutime/cstime count it then
+            $p.Bulk.Cpu += (Get-CpuSeconds $proxyPid) - $cpuBefore
+        }
+        $p.Bulk.Bytes += $r.bytes; $p.Bulk.Seconds += $r.seconds
+        if ($r.errors) { $p.Row.Note += "bulk: $($r.firstError) " }
+    }
+    Write-Step "bulk, 8 streams: $Rounds rounds ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+    Invoke-Rounds $peers 'bulk8' {
+        param($p)
+        $r = Invoke-LoadGen @('bulk', '--target', $p.Sink.Endpoint, '--seconds', "$slice", '--streams', '8')
+        $p.Bulk8.Bytes += $r.bytes; $p.Bulk8.Seconds += $r.seconds
+        if ($r.errors) { $p.Row.Note += "bulk8: $($r.firstError) " }
+    }
+    Write-Step "64-byte ping-pong: $Rounds rounds ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+    Invoke-Rounds $peers 'pingpong' {
+        param($p)
+        $r = Invoke-LoadGen @('pingpong', '--target', $p.Echo.Endpoint, '--count', "$([int][math]::Ceiling($PingPongCount / $Rounds))", '--size', '64', '--warmup', '200')
+        $p.P50.Add($r.p50us); $p.P99.Add($r.p99us)
+    }
+    Write-Step "short connections: $Rounds rounds ($([int]$clock.Elapsed.TotalSeconds) s elapsed)"
+    Invoke-Rounds $peers 'connrate' {
+        param($p)
+        $r = Invoke-LoadGen @('connrate', '--target', $p.Echo.Endpoint, '--seconds', "$slice", '--concurrency', '4', '--size', '64')
+        $p.Conn.Completed += $r.completed; $p.Conn.Seconds += $r.seconds; $p.Conn.Failed += $r.failed
+        if ($r.failed) { $p.Row.Note += "connrate: $($r.failed) failed ($($r.firstError)) " }
+    }
+
+    foreach ($p in $peers) {
+        $row = $p.Row
+        if ($p.Bulk.Seconds) { $row.Bulk1MBps = [math]::Round($p.Bulk.Bytes / $p.Bulk.Seconds / 1e6, 0) }
+        if ($p.Bulk.Bytes -and $p.Sink.Tracked) { $row.CpuSecondsPerGiB = [math]::Round($p.Bulk.Cpu / ($p.Bulk.Bytes / 1GB), 3) }
+        if ($p.Bulk8.Seconds) { $row.Bulk8MBps = [math]::Round($p.Bulk8.Bytes / $p.Bulk8.Seconds / 1e6, 0) }
+        if ($p.P50.Count) {
+            $row.P50Microseconds = [math]::Round((Get-Median $p.P50.ToArray()), 1)
+            $row.P99Microseconds = [math]::Round((Get-Median $p.P99.ToArray()), 1)
+            if ($p.P50.Count -gt 1) { $row.Note += ('p50 per round {0} µs ' -f (($p.P50 | ForEach-Object { '{0:N1}' -f $_ }) -join '/')) }
+        }
+        if ($p.Conn.Seconds) { $row.ConnectionsPerSecond = [math]::Round($p.Conn.Completed / $p.Conn.Seconds, 0) }
+    }
+    $rows = @($peers | ForEach-Object { $_.Row })
+    foreach ($kind in $Peer) { if ($kind -notin $rows.Peer) { $rows += New-Row $kind | ForEach-Object { $_.Note = 'not run'; $_ } } }
+    $rows | Format-Table Peer, Note -Wrap | Out-String | Write-Host
 
     $table = Format-PeerTable $rows
     $targets = Get-TargetReport $rows
@@ -450,6 +514,7 @@ try {
     }
 }
 finally {
+    foreach ($p in $peers) { Stop-Tracked $p.Sink.Tracked; Stop-Tracked $p.Echo.Tracked }
     foreach ($server in $servers) { Stop-Tracked $server }
     # Anything still running that this script started (by PID only).
     foreach ($process in $Started) {

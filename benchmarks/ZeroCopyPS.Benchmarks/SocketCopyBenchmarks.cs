@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using ZeroCopyPS.Bench;
 using ZeroCopyPS.Engine.Copy;
+using PeerWorker = ZeroCopyPS.PeerWorker;
 
 namespace ZeroCopyPS.Benchmarks;
 
@@ -12,9 +13,13 @@ namespace ZeroCopyPS.Benchmarks;
 /// iteration), a writer thread pushes the bytes into the source pair and closes it, and a reader thread
 /// drains the destination pair. MemoryDiagnoser counts every thread of the process: the writer and reader
 /// use blocking Send/Receive into preallocated buffers, so what it reports is the copy's own allocation.
+/// One copy per iteration means one sample per iteration: IterationCount raises the samples of any job
+/// (a short job's 3 would say little); WarmupCount keeps the dry CI smoke quick.
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(1, unrollFactor: 1)]
+[IterationCount(60)]
+[WarmupCount(3)]
 public class SocketCopyBenchmarks
 {
     private LoopbackPairListener _listener = null!;
@@ -23,7 +28,10 @@ public class SocketCopyBenchmarks
     private byte[] _message = null!;
     private readonly byte[] _drainBuffer = new byte[256 * 1024];
     private Socket _srcClient = null!, _srcServer = null!, _dstClient = null!, _dstServer = null!;
-    private Thread? _writer, _reader;
+    // Long-lived like the article's goroutines are cheap: starting two threads per copy would put thread
+    // start-up into the copy's first microseconds.
+    private readonly PeerWorker _writer = new("writer");
+    private readonly PeerWorker _reader = new("reader");
 
     [Params(64 * 1024, 1024 * 1024, 16 * 1024 * 1024)]
     public int Size { get; set; }
@@ -44,26 +52,28 @@ public class SocketCopyBenchmarks
         (_srcClient, _srcServer) = _listener.CreatePair();
         (_dstClient, _dstServer) = _listener.CreatePair();
         Socket srcClient = _srcClient, dstServer = _dstServer;
-        _writer = new Thread(() =>
+        _writer.Start(() =>
         {
             int sent = 0;
             while (sent < _message.Length) sent += srcClient.Send(_message, sent, _message.Length - sent, SocketFlags.None);
             srcClient.Dispose();
-        }) { IsBackground = true };
-        _reader = new Thread(() =>
+            return sent;
+        });
+        _reader.Start(() =>
         {
-            while (dstServer.Receive(_drainBuffer, 0, _drainBuffer.Length, SocketFlags.None) > 0) { }
+            long total = 0;
+            int read;
+            while ((read = dstServer.Receive(_drainBuffer, 0, _drainBuffer.Length, SocketFlags.None)) > 0) total += read;
             dstServer.Dispose();
-        }) { IsBackground = true };
-        _writer.Start();
-        _reader.Start();
+            return total;
+        });
     }
 
     [IterationCleanup]
     public void Close()
     {
-        _writer?.Join();
-        _reader?.Join();
+        if (!_writer.Wait(TimeSpan.FromSeconds(30)) || !_reader.Wait(TimeSpan.FromSeconds(30)))
+            throw new TimeoutException("The writer or reader did not finish.");
         _srcServer.Dispose();
         _dstClient.Dispose();
     }
@@ -87,5 +97,7 @@ public class SocketCopyBenchmarks
         _splice.Dispose();
         _buffered.Dispose();
         _listener.Dispose();
+        _writer.Dispose();
+        _reader.Dispose();
     }
 }
