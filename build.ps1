@@ -9,7 +9,9 @@ over as one string, so the list is split here).
 
   Clean  Remove out/, bin/ and obj/ under src/ and tests/, TestResults/ folders and .tools/.
   Build  dotnet build ZeroCopyPS.sln, stage the module to out/ZeroCopyPS/, then the Help hook.
-  Help   Hook for generating en-US/ZeroCopyPS.dll-Help.xml from docs/cmdlets (not wired yet).
+  Help   scripts/Build-Help.ps1 on out/ZeroCopyPS: docs/cmdlets -> en-US/ZeroCopyPS.dll-Help.xml
+         and docs/about -> en-US/about_ZeroCopyPS.help.txt; fails on missing/stale/placeholder docs.
+  Package  Build, then scripts/New-Package.ps1: out/packages/ZeroCopyPS.<version>.nupkg.
   Test   Build, then xunit (counts read from .trx files) and Pester 6.2.0 in a child pwsh
          (counts read from a JSON file). Prints one final line "N passed, N failed, N skipped"
          and exits 1 if anything failed or no test ran.
@@ -149,6 +151,7 @@ function Invoke-StageModule {
     }
 
     Copy-Item -LiteralPath (Join-Path $RepoRoot 'ZeroCopyPS.psd1') -Destination $StageDir
+    Copy-Item -LiteralPath (Join-Path $RepoRoot 'LICENSE') -Destination $StageDir
 
     # The manifest lists ZeroCopyPS.format.ps1xml, so the staged folder must have one. Until the
     # real views exist in src/ZeroCopyPS, stage an empty (valid) format file.
@@ -183,16 +186,25 @@ function Invoke-StageModule {
 
 # ---------------------------------------------------------------------------------- Help
 
-# Hook for the help generator: it is meant to turn docs/cmdlets/*.md (platyPS schema 2.0.0
-# layout) into $StageDir/en-US/ZeroCopyPS.dll-Help.xml, running in a child pwsh (the binary
-# module locks its dll) and failing on undocumented or stale parameters. Build calls this
-# after staging. Until a generator exists the module ships without help; nothing is faked.
+# docs/cmdlets (platyPS schema 2.0.0 markdown) + Get-Command metadata -> en-US MAML, and docs/about
+# -> en-US/about_ZeroCopyPS.help.txt. Runs in a child pwsh (a loaded binary module locks its dll)
+# and fails the build on a missing, stale or placeholder page.
 function Invoke-HelpTask {
-    $docs = Join-Path $RepoRoot 'docs/cmdlets'
-    if (-not (Test-Path -LiteralPath $docs)) {
-        Write-Host '  Help: docs/cmdlets not present; no help generated.'
-        return
+    Write-Step 'Help (docs -> en-US MAML and about topic)'
+    if (-not (Test-Path -LiteralPath (Join-Path $StageDir 'ZeroCopyPS.psd1'))) {
+        throw "Help: no staged module at $StageDir; run -Task Build first."
     }
+    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Build-Help.ps1'),
+        '-ModulePath', $StageDir, '-DocsPath', (Join-Path $RepoRoot 'docs'))
+}
+
+# ---------------------------------------------------------------------------------- Package
+function Invoke-PackageTask {
+    Invoke-BuildTask
+    Write-Step 'Package (Compress-PSResource)'
+    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/New-Package.ps1'),
+        '-ModulePath', $StageDir, '-OutputPath', (Join-Path $OutDir 'packages'))
+}
     Write-Warning 'Help: docs/cmdlets exists but no help generator is wired into build.ps1 (Invoke-HelpTask); the staged module has no en-US help.'
 }
 
@@ -362,7 +374,7 @@ function Invoke-DemoTask {
 
 # ---------------------------------------------------------------------------------- main
 
-$knownTasks = 'Clean', 'Build', 'Help', 'Test', 'Demo'
+$knownTasks = 'Clean', 'Build', 'Help', 'Package', 'Test', 'Demo'
 $taskList = @($Task | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 foreach ($t in $taskList) {
     if ($t -notin $knownTasks) {
@@ -380,6 +392,7 @@ try {
             'Clean' { Invoke-CleanTask }
             'Build' { Invoke-BuildTask }
             'Help'  { Invoke-HelpTask }
+            'Package' { Invoke-PackageTask }
             'Test'  { if (-not (Invoke-TestTask)) { $exitCode = 1 } }
             'Demo'  { Invoke-DemoTask }
         }
