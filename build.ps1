@@ -205,8 +205,6 @@ function Invoke-PackageTask {
     Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/New-Package.ps1'),
         '-ModulePath', $StageDir, '-OutputPath', (Join-Path $OutDir 'packages'))
 }
-    Write-Warning 'Help: docs/cmdlets exists but no help generator is wired into build.ps1 (Invoke-HelpTask); the staged module has no en-US help.'
-}
 
 # ---------------------------------------------------------------------------------- Test
 
