@@ -48,7 +48,7 @@ dotnet tool restore; dotnet pwsh -NoProfile -File scripts/Compare-Peers.ps1 -Out
 param(
     [ValidateRange(1, 60)] [double] $Seconds = 4,
     # Workloads alternate between peers in this many rounds (each round: -Seconds / -Rounds per peer).
-    [ValidateRange(1, 20)] [int] $Rounds = 3,
+    [ValidateRange(1, 20)] [int] $Rounds = 5,
     [ValidateRange(100, 1000000)] [int] $PingPongCount = 10000,
     [ValidateRange(10, 5000)] [int] $IdleConnections = 1000,
     # pwsh -File hands "a,b" over as one string: split below, then checked against the known names.
