@@ -32,6 +32,7 @@ public class ManagedEngineTests
         Assert.Equal(CopyPath.Buffered, stats.CopyPathUsed);
         Assert.Equal(FallbackReason.PlatformWithoutSplice, stats.FallbackReason);
         Assert.Equal(2 * bytes, proxy.Server.GetStatus().BytesCopied);
+        Assert.Equal(2, proxy.Server.GetStatus().SpliceFallbacks);
     }
 
     [Fact]

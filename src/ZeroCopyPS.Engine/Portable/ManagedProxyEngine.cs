@@ -115,6 +115,8 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         await Task.Yield();
         ConnectionStatistics statistics = await connection.RunAsync();
         if (statistics.CloseReason == CloseReason.ConnectFailed) Interlocked.Increment(ref _failedConnections);
+        // Both directions wanted splice and copied instead: counted per direction, as the epoll engine does.
+        else if (statistics.FallbackReason != FallbackReason.None) Interlocked.Add(ref _counters.SpliceFallbacks, 2);
         try { _observer.OnConnectionClosed(statistics); } catch (Exception) { }
         _open.TryRemove(connection, out _);
         _connectionSlots.Release();
@@ -153,7 +155,7 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         BytesTargetToClient = Interlocked.Read(ref _counters.BytesTargetToClient),
         BytesSpliced = 0,
         BytesCopied = Interlocked.Read(ref _counters.BytesCopied),
-        SpliceFallbacks = 0,
+        SpliceFallbacks = Interlocked.Read(ref _counters.SpliceFallbacks),
         PipesInUse = 0,
         PipesIdle = 0,
         MaxPipes = 0,
