@@ -36,10 +36,32 @@ internal static class ProxyJobLookup
         foreach (int id in ids)
         {
             ZeroCopyProxyJob? job = All(cmdlet).FirstOrDefault(j => j.Id == id);
-            if (job is not null) yield return job;
-            else cmdlet.WriteError(NotFound($"No ZeroCopyPS proxy with job Id {id} exists in this session.", id));
+            if (job is not null)
+            {
+                yield return job;
+                continue;
+            }
+            // `Get-Job | Stop-ZeroCopyProxy` binds every job's Id: say why another kind of job is passed over.
+            Job? other = cmdlet.JobRepository.Jobs.FirstOrDefault(j => j.Id == id);
+            cmdlet.WriteError(other is null
+                ? NotFound($"No ZeroCopyPS proxy with job Id {id} exists in this session.", id)
+                : NotAProxy(other));
         }
     }
+
+    /// <summary>The proxy jobs among <paramref name="jobs"/>; each other job gets a NotAProxyJob error and is left alone.</summary>
+    public static IEnumerable<ZeroCopyProxyJob> OnlyProxies(PSCmdlet cmdlet, IEnumerable<Job> jobs)
+    {
+        foreach (Job job in jobs)
+        {
+            if (job is ZeroCopyProxyJob proxy) yield return proxy;
+            else cmdlet.WriteError(NotAProxy(job));
+        }
+    }
+
+    private static ErrorRecord NotAProxy(Job job) =>
+        new(new ArgumentException($"Job {job.Id} ('{job.Name}', {job.PSJobTypeName}) is not a ZeroCopyPS proxy; it was left alone."),
+            "NotAProxyJob", ErrorCategory.InvalidArgument, job);
 
     private static ErrorRecord NotFound(string message, object target) =>
         new(new ItemNotFoundException(message), "ProxyNotFound", ErrorCategory.ObjectNotFound, target);

@@ -258,6 +258,20 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         _ => ProxyStartErrors.StartFailed(error, options),
     };
 
-    private string DescribeCommand() =>
-        $"{MyInvocation.MyCommand.Name} -Listen {string.Join(",", Listen)} -Target {Target}";
+    // The job's Command shows every option the proxy was started with, as Get-Job | Format-List shows it.
+    private string DescribeCommand()
+    {
+        var text = new System.Text.StringBuilder(MyInvocation.MyCommand.Name);
+        foreach (KeyValuePair<string, object> bound in MyInvocation.BoundParameters)
+        {
+            object value = bound.Value is PSObject wrapped ? wrapped.BaseObject : bound.Value;
+            text.Append(" -").Append(bound.Key);
+            if (value is SwitchParameter) continue;
+            string formatted = value is System.Collections.IEnumerable list and not string
+                ? string.Join(",", list.Cast<object>())
+                : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            text.Append(' ').Append(formatted.Contains(' ') ? $"'{formatted}'" : formatted);
+        }
+        return text.ToString();
+    }
 }

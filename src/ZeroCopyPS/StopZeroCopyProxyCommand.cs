@@ -27,10 +27,13 @@ public sealed class StopZeroCopyProxyCommand : PSCmdlet
     [ArgumentCompleter(typeof(ProxyJobCompleter))]
     public int[] Id { get; set; } = Array.Empty<int>();
 
-    /// <summary>Proxy jobs, from Start-ZeroCopyProxy or Get-Job.</summary>
+    /// <summary>
+    /// Jobs, from Start-ZeroCopyProxy or Get-Job. Typed Job, not ZeroCopyProxyJob, so that
+    /// `Get-Job | Stop-ZeroCopyProxy` binds every job and says which ones are not proxies.
+    /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
     [ValidateNotNull]
-    public ZeroCopyProxyJob[] InputObject { get; set; } = Array.Empty<ZeroCopyProxyJob>();
+    public Job[] InputObject { get; set; } = Array.Empty<Job>();
 
     /// <summary>Writes each stopped job to the pipeline.</summary>
     [Parameter]
@@ -41,7 +44,7 @@ public sealed class StopZeroCopyProxyCommand : PSCmdlet
         IEnumerable<ZeroCopyProxyJob> jobs = ParameterSetName switch
         {
             IdSet => ProxyJobLookup.ById(this, Id),
-            InputObjectSet => InputObject,
+            InputObjectSet => ProxyJobLookup.OnlyProxies(this, InputObject),
             _ => ProxyJobLookup.ByName(this, Name),
         };
 

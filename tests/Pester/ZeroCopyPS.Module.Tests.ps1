@@ -50,7 +50,7 @@ Describe 'ZeroCopyPS cmdlets' {
         $parameters = (Get-Command Stop-ZeroCopyProxy).Parameters
         ($parameters['Id'].ParameterSets.Values | Where-Object ValueFromPipelineByPropertyName) | Should -Not -BeNullOrEmpty
         ($parameters['InputObject'].ParameterSets.Values | Where-Object ValueFromPipeline) | Should -Not -BeNullOrEmpty
-        $parameters['InputObject'].ParameterType | Should -Be ([ZeroCopyPS.ZeroCopyProxyJob[]])
+        $parameters['InputObject'].ParameterType | Should -Be ([System.Management.Automation.Job[]])
     }
 
     It 'reads a -<Parameter> of <Value> as <Expected>' -ForEach @(
@@ -121,17 +121,18 @@ Describe 'ZeroCopyPS formatting' {
         }
     }
 
-    It 'shows connection statistics with milliseconds and right-aligned byte counts' {
+    It 'shows connection statistics with the proxy name, readable durations and byte sizes' {
         $echo = New-TestEchoServer
         try {
-            $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint
+            $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name fmt
             $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 123456
             Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection to close'
 
             $text = Receive-Job $job | Out-String -Width 200
 
-            $text | Should -Match 'ConnectionId\s+Client\s+Duration\(ms\)\s+BytesToTarget\s+BytesToClient\s+CopyPath\s+CloseReason'
-            $text | Should -Match '123,456\s+123,456\s+\w+\s+ClientClosed'
+            $text | Should -Match 'Proxy\s+Id\s+Client\s+Duration\s+ToTarget\s+ToClient\s+CopyPath\s+CloseReason'
+            # 123456 B = 120.6 KiB each way; the duration carries its unit.
+            $text | Should -Match 'fmt\s+1\s+127\.0\.0\.1:\d+\s+[\d.,]+ (µs|ms|s)\s+120\.6 KiB\s+120\.6 KiB\s+\w+\s+ClientClosed'
         }
         finally {
             Remove-TestProxyJob
@@ -182,5 +183,37 @@ Describe 'ZeroCopyPS tab completion' {
         }
 
         $result.CompletionMatches | Should -HaveCount 0
+    }
+}
+
+Describe 'ZeroCopyPS jobs among other jobs' {
+    It 'records every option the proxy was started with in the job Command' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'cmdline' -CopyMode Splice -IdleTimeout 90 -MaxConnections 7
+        try {
+            $job.Command | Should -Match '^Start-ZeroCopyProxy '
+            $job.Command | Should -Match '-CopyMode Splice'
+            $job.Command | Should -Match '-MaxConnections 7'
+            $job.Command | Should -Match '-IdleTimeout 00:01:30'
+        }
+        finally {
+            $job | Remove-Job -Force
+        }
+    }
+
+    It 'passes over a job that is not a proxy with NotAProxyJob and stops the proxies' {
+        $other = Start-ThreadJob -ScriptBlock { Start-Sleep -Seconds 30 } -Name 'not-a-proxy'
+        $proxy = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'among-others'
+        try {
+            Get-Job -Name 'not-a-proxy', 'among-others' | Stop-ZeroCopyProxy -ErrorVariable stopErrors -ErrorAction SilentlyContinue
+            $proxy.State | Should -Be 'Stopped'
+            $other.State | Should -BeIn 'NotStarted', 'Running'  # left alone, whatever its scheduling
+            $stopErrors.Count | Should -Be 1
+            $stopErrors[0].FullyQualifiedErrorId | Should -BeLike 'NotAProxyJob,*'
+            $stopErrors[0].Exception.Message | Should -Match "Job $($other.Id) \('not-a-proxy'"
+        }
+        finally {
+            $other | Remove-Job -Force
+            $proxy | Remove-Job -Force
+        }
     }
 }
