@@ -18,6 +18,8 @@ internal unsafe struct RelayDirection
     private bool _useSplice;
     private bool _switchToSplicePending;
     private bool _sourceEof;
+    private bool _lastReadDrainedSource;
+    private bool _sourceHangupSeen;
 
     public RelayDirection(int sourceFd, int destinationFd, bool clientToTarget, CopyMode mode)
     {
@@ -50,6 +52,12 @@ internal unsafe struct RelayDirection
     public long BytesCopied { get; private set; }
 
     public FallbackReason Fallback { get; private set; }
+
+    /// <summary>
+    /// The source reported EPOLLRDHUP, EPOLLHUP or EPOLLERR: its end of stream or error may already be
+    /// queued behind the data, with no further edge to announce it, so it must be read until EOF or EAGAIN.
+    /// </summary>
+    public void NoteSourceHangup() => _sourceHangupSeen = true;
 
     /// <summary>Bytes read from the source and not delivered: what an abort would lose.</summary>
     public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart);
@@ -140,7 +148,9 @@ internal unsafe struct RelayDirection
     }
 
     // Invariant: same as the splice path, with the buffer in the pipe's place. The source is read only
-    // while the buffer is empty, so every EAGAIN means exactly one thing.
+    // while the buffer is empty, so every EAGAIN means exactly one thing. One addition: a short read
+    // that was written out without waiting counts as the source's EAGAIN (see the skip below); the
+    // splice path cannot do this, since a drain also comes back short when the pipe's slots are full.
     private RelayOutcome? RunBuffered(RelayContext context, ref int budget)
     {
         while (true)
@@ -162,6 +172,9 @@ internal unsafe struct RelayDirection
                 int errno = Libc.LastErrno;
                 if (written < 0 && errno == Errno.EAGAIN)
                 {
+                    // While we wait, readiness of the source is ignored (see EpollConnection.OnEvents):
+                    // read it again afterwards, whatever the last read suggested.
+                    _lastReadDrainedSource = false;
                     WaitingForWritable = true;
                     return RelayOutcome.Blocked;
                 }
@@ -178,6 +191,15 @@ internal unsafe struct RelayDirection
                 return null;
             }
             if (budget <= 0) return RelayOutcome.MoreWork;
+            // A stream socket's read comes back short only when its queue ran empty; any byte that
+            // arrives later raises a new edge. So the read that would only return EAGAIN is skipped
+            // (nginx does the same) unless a hang-up may be queued with no edge left to announce it.
+            if (_lastReadDrainedSource && !_sourceHangupSeen)
+            {
+                _lastReadDrainedSource = false;
+                ReturnBuffer(context);
+                return RelayOutcome.Blocked;
+            }
 
             _buffer ??= context.Buffers.Rent();
             nint read;
@@ -189,6 +211,7 @@ internal unsafe struct RelayDirection
                 _bufferStart = 0;
                 _bufferEnd = (int)read;
                 budget -= (int)read;
+                _lastReadDrainedSource = read < _buffer.Length;
                 // Auto (HAProxy's splice-auto): a large read means this direction streams; splice from now on.
                 if (context.Mode == CopyMode.Auto && Fallback == FallbackReason.None && read >= context.AutoSpliceThresholdBytes)
                     _switchToSplicePending = true;

@@ -42,6 +42,8 @@ internal sealed class EpollConnection : IEventHandler
     private long _lastActivityMs;
     private long _halfClosedAtMs;
     private bool _clientFinishedFirst;
+    private bool _clientHangupBeforeRelay;
+    private bool _targetHangupBeforeRelay;
 
     private RelayDirection _clientToTarget;
     private RelayDirection _targetToClient;
@@ -135,6 +137,8 @@ internal sealed class EpollConnection : IEventHandler
         CopyMode mode = _engine.Options.CopyMode;
         _clientToTarget = new RelayDirection(_client.Fd, _target!.Fd, clientToTarget: true, mode);
         _targetToClient = new RelayDirection(_target.Fd, _client.Fd, clientToTarget: false, mode);
+        if (_clientHangupBeforeRelay) _clientToTarget.NoteSourceHangup();
+        if (_targetHangupBeforeRelay) _targetToClient.NoteSourceHangup();
         // Bytes may have arrived on either side before we were connected: edge-triggered epoll will not repeat them.
         OnRun();
     }
@@ -143,6 +147,12 @@ internal sealed class EpollConnection : IEventHandler
     {
         if (_state == State.Connecting)
         {
+            // Remember hang-ups seen before the relay exists: the relay needs them (RelayDirection.NoteSourceHangup).
+            if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP | Flags.EPOLLERR)) != 0)
+            {
+                if (tag == ClientTag) _clientHangupBeforeRelay = true;
+                else _targetHangupBeforeRelay = true;
+            }
             if (tag == TargetTag) OnConnectProgress();
             return;
         }
@@ -156,6 +166,7 @@ internal sealed class EpollConnection : IEventHandler
         // waiting for its destination ignores source readiness: it must not read while bytes are in flight.
         ref RelayDirection fromThis = ref tag == ClientTag ? ref _clientToTarget : ref _targetToClient;
         ref RelayDirection toThis = ref tag == ClientTag ? ref _targetToClient : ref _clientToTarget;
+        if (broken || (events & Flags.EPOLLRDHUP) != 0) fromThis.NoteSourceHangup();
         if (readable && !fromThis.WaitingForWritable && !Step(ref fromThis)) return;
         if (writable && toThis.WaitingForWritable) Step(ref toThis);
     }
