@@ -8,14 +8,16 @@ Tasks run in the order given; -Task Clean,Build works (in -File mode pwsh hands 
 over as one string, so the list is split here).
 
   Clean  Remove out/, bin/ and obj/ under src/ and tests/, TestResults/ folders and .tools/.
-  Build  dotnet build ZeroCopyPS.sln, stage the module to out/ZeroCopyPS/, then the Help hook.
+  Build  dotnet build ZeroCopyPS.sln, stage the module to out/ZeroCopyPS/, then Help.
   Help   scripts/Build-Help.ps1 on out/ZeroCopyPS: docs/cmdlets -> en-US/ZeroCopyPS.dll-Help.xml
          and docs/about -> en-US/about_ZeroCopyPS.help.txt; fails on missing/stale/placeholder docs.
   Package  Build, then scripts/New-Package.ps1: out/packages/ZeroCopyPS.<version>.nupkg.
-  Test   Build, then xunit (counts read from .trx files) and Pester 6.2.0 in a child pwsh
-         (counts read from a JSON file). Prints one final line "N passed, N failed, N skipped"
-         and exits 1 if anything failed or no test ran.
+  Test   Build, then xunit (counts read from .trx files), Pester 6.2.0 in a child pwsh (counts
+         read from a JSON file) and the BenchmarkDotNet smoke run (one test). Prints one final line
+         "N passed, N failed, N skipped" and exits 1 if anything failed or no test ran.
   Demo   Build, then run scripts/Demo.ps1 in a child pwsh against the staged module.
+  Bench  Build, then Measure-SocketCopy, BenchmarkDotNet --job short and scripts/Compare-Peers.ps1
+         (installs haproxy, socat, golang-go when root and missing); results in out/bench/.
 
 Child processes get NO_COLOR=1 and ZEROCOPYPS_MODULE_PATH (absolute path of out/ZeroCopyPS).
 
@@ -342,6 +344,7 @@ function Invoke-TestTask {
     $suites = @(
         Invoke-XunitSuite
         Invoke-PesterSuite
+        Invoke-BenchmarkSmokeSuite
     )
 
     $passed  = ($suites | Measure-Object -Property Passed -Sum).Sum
@@ -361,6 +364,35 @@ function Invoke-TestTask {
     return ($failed -eq 0 -and ($passed + $failed + $skipped) -gt 0)
 }
 
+# ---------------------------------------------------------------------------------- Bench
+
+# Every benchmark case once, in-process (≈ 4 s): proves the benchmarks build and run. The program
+# exits non-zero when no benchmark ran or one failed, so this counts as one test.
+function Invoke-BenchmarkSmokeSuite {
+    Write-Step 'BenchmarkDotNet smoke (--job dry --inProcess)'
+    $project = Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.Benchmarks'
+    $artifacts = Join-Path $ResultsDir 'BenchmarkDotNet.Artifacts'
+    $PSNativeCommandUseErrorActionPreference = $false
+    & dotnet run -c $Configuration --project $project -- --filter '*' --job dry --inProcess --artifacts $artifacts | Out-Host
+    if ($LASTEXITCODE -eq 0) { New-SuiteResult 'bench' -Passed 1 }
+    else { New-SuiteResult 'bench' -Failed 1 -Note "benchmark smoke exited $LASTEXITCODE" }
+}
+
+# The measurements behind docs/benchmarks.md (≈ 4-5 min): Measure-SocketCopy, BenchmarkDotNet
+# --job short, and the peer comparison. Results land in out/bench/.
+function Invoke-BenchTask {
+    Invoke-BuildTask
+    $benchDir = Join-Path $OutDir 'bench'
+    $null = New-Item -ItemType Directory -Force -Path $benchDir
+    Write-Step 'Measure-SocketCopy (child pwsh)'
+    $json = Join-Path $benchDir 'measure-socketcopy.json'
+    Invoke-ChildPwsh @('-Command', "Import-Module '$StageDir'; `$m = Measure-SocketCopy -Size 64KB,1MB,16MB -Transport Tcp,Unix -Iterations 1000 -Duration 20; `$m | Format-Table | Out-String -Width 200 | Write-Host; `$m | ConvertTo-Json | Set-Content -LiteralPath '$json'")
+    Write-Step 'BenchmarkDotNet (--job short)'
+    & dotnet run -c Release --project (Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.Benchmarks') -- --filter '*' --job short --artifacts (Join-Path $benchDir 'BenchmarkDotNet.Artifacts') | Out-Host
+    Write-Step 'Peer comparison (scripts/Compare-Peers.ps1 in a child pwsh)'
+    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Compare-Peers.ps1'), '-OutputPath', (Join-Path $benchDir 'peers'))
+}
+
 # ---------------------------------------------------------------------------------- Demo
 
 function Invoke-DemoTask {
@@ -372,7 +404,7 @@ function Invoke-DemoTask {
 
 # ---------------------------------------------------------------------------------- main
 
-$knownTasks = 'Clean', 'Build', 'Help', 'Package', 'Test', 'Demo'
+$knownTasks = 'Clean', 'Build', 'Help', 'Package', 'Test', 'Demo', 'Bench'
 $taskList = @($Task | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 foreach ($t in $taskList) {
     if ($t -notin $knownTasks) {
@@ -393,6 +425,7 @@ try {
             'Package' { Invoke-PackageTask }
             'Test'  { if (-not (Invoke-TestTask)) { $exitCode = 1 } }
             'Demo'  { Invoke-DemoTask }
+            'Bench' { Invoke-BenchTask }
         }
     }
 }
