@@ -56,8 +56,8 @@ public sealed unsafe class SocketCopier : IDisposable
             direction.Release(_context);
         }
         long spliced = direction.BytesSpliced, copied = direction.BytesCopied;
-        CopyPath path = spliced > 0 ? (copied > 0 ? CopyPath.Mixed : CopyPath.Splice) : copied > 0 ? CopyPath.Buffered : CopyPath.None;
-        return new SocketCopyResult(direction.BytesDelivered, spliced, copied, _context.Counters.Syscalls - syscallsBefore, path, direction.Fallback);
+        return new SocketCopyResult(direction.BytesDelivered, spliced, copied, _context.Counters.Syscalls - syscallsBefore,
+            CopyPathClassifier.Classify(spliced, copied), direction.Fallback);
     }
 
     private void Wait(int fd, bool writable, CancellationToken cancellationToken)

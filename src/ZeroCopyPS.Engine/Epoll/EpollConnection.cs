@@ -287,13 +287,7 @@ internal sealed class EpollConnection : IEventHandler
     {
         long spliced = _clientToTarget.BytesSpliced + _targetToClient.BytesSpliced;
         long copied = _clientToTarget.BytesCopied + _targetToClient.BytesCopied;
-        CopyPath path = (spliced > 0, copied > 0) switch
-        {
-            (true, true) => CopyPath.Mixed,
-            (true, false) => CopyPath.Splice,
-            (false, true) => CopyPath.Buffered,
-            _ => CopyPath.None,
-        };
+        CopyPath path = CopyPathClassifier.Classify(spliced, copied);
         FallbackReason fallback = _clientToTarget.Fallback != FallbackReason.None ? _clientToTarget.Fallback : _targetToClient.Fallback;
         string client = _clientEndPoint is null ? _listener.ListenText : ProxyEndpoint.Format(_clientEndPoint);
         string target = _targetEndPoint is null || _connectedTimestamp == 0 ? _engine.Resolver.Text : ProxyEndpoint.Format(_targetEndPoint);

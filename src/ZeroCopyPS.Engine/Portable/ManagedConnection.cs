@@ -193,7 +193,7 @@ internal sealed class ManagedConnection
             _startTime, Stopwatch.GetElapsedTime(_acceptedTimestamp),
             _connectedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_acceptedTimestamp, _connectedTimestamp),
             _clientToTarget, _targetToClient, 0, copied, 0, options.CopyMode,
-            copied > 0 ? CopyPath.Buffered : CopyPath.None,
+            CopyPathClassifier.Classify(0, copied),
             options.CopyMode == CopyMode.Buffered ? FallbackReason.None : FallbackReason.PlatformWithoutSplice,
             reason, error);
     }
