@@ -184,4 +184,37 @@ public class LifecycleTests
         Assert.StartsWith("127.0.0.1:", stats[0].ClientEndPoint);
         Assert.StartsWith("[::1]:", stats[1].ClientEndPoint);
     }
+
+    [Fact]
+    public async Task Target_that_never_answers_is_reported_after_the_connect_timeout()
+    {
+        // A loopback listener whose accept queue is full drops further SYNs: a connect to it hangs.
+        using var full = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        full.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        full.Listen(1);
+        var fillers = new List<Socket>();
+        try
+        {
+            var target = (IPEndPoint)full.LocalEndPoint!;
+            for (int i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+                try { filler.Connect(target); } catch (SocketException) { } // in progress, or queued
+                fillers.Add(filler);
+            }
+            await Task.Delay(200);
+            using var proxy = ProxyHarness.Start(Transport.Tcp4, $"127.0.0.1:{target.Port}",
+                o => new ProxyOptions(o.Listen, o.Target) { ConnectTimeout = TimeSpan.FromMilliseconds(500) });
+            using var client = await proxy.ConnectAsync();
+            ConnectionStatistics stats = proxy.Observer.Next(TimeSpan.FromSeconds(10));
+            Assert.Equal(CloseReason.ConnectFailed, stats.CloseReason);
+            Assert.Contains("timed out", stats.Error);
+            Assert.InRange(stats.Duration, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
+            Assert.Equal(0, await client.ReceiveAsync(new byte[1], SocketFlags.None)); // closed, no byte
+        }
+        finally
+        {
+            foreach (Socket filler in fillers) filler.Dispose();
+        }
+    }
 }
