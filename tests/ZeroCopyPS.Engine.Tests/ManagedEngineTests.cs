@@ -75,4 +75,62 @@ public class ManagedEngineTests
         Assert.Throws<SocketException>(() => proxy.Connect());
         proxy.Dispose();
     }
+
+    private sealed class SlowObserver : IProxyObserver
+    {
+        public RecordingObserver Inner { get; } = new();
+        public void OnConnectionClosed(ConnectionStatistics statistics)
+        {
+            Thread.Sleep(400); // keeps the finished connection in the open set while the sweep runs
+            Inner.OnConnectionClosed(statistics);
+        }
+        public void OnEngineFaulted(Exception error) => Inner.OnEngineFaulted(error);
+    }
+
+    [Fact]
+    public async Task A_timeout_sweep_that_reaches_a_finished_connection_does_no_harm()
+    {
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        var observer = new SlowObserver();
+        var options = new ProxyOptions([ProxyEndpoint.Parse("127.0.0.1:0")], ProxyEndpoint.Parse(echo.Endpoint))
+        {
+            Engine = EngineKind.Managed,
+            IdleTimeout = TimeSpan.FromMilliseconds(100),
+        };
+        using var server = ProxyServer.Start(options, observer);
+        for (int i = 0; i < 3; i++)
+        {
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(server.ListenEndPoints[0]);
+            StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 1000, i, CancellationToken.None);
+            Assert.Equal(r.SentHash, r.ReceivedHash);
+        }
+        // Before the fix the sweep's Abort hit a disposed CancellationTokenSource on a timer thread: the process died.
+        Assert.Equal(3, observer.Inner.Take(3, TimeSpan.FromSeconds(10)).Count);
+        Assert.Empty(observer.Inner.Faults);
+    }
+
+    [Fact]
+    public async Task An_abort_with_bytes_in_flight_resets_and_counts_them()
+    {
+        // The target never reads: the proxy's send to it blocks with bytes read from the client.
+        await using var deaf = new TestServer(Transport.Tcp4, async (socket, token) =>
+        {
+            socket.ReceiveBufferSize = 4096;
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        using var proxy = ProxyHarness.Start(Transport.Tcp4, deaf.Endpoint, engine: EngineKind.Managed,
+            configure: o => new ProxyOptions(o.Listen, o.Target) { Engine = EngineKind.Managed, IdleTimeout = TimeSpan.FromMilliseconds(500) });
+        using var client = await proxy.ConnectAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            byte[] chunk = new byte[1024 * 1024];
+            for (int i = 0; i < 64; i++) await client.SendAsync(chunk, SocketFlags.None, cts.Token);
+        }
+        catch (Exception) { } // blocked (cancelled) or reset: either way the proxy stopped taking bytes
+        ConnectionStatistics stats = proxy.Observer.Next(TimeSpan.FromSeconds(10));
+        Assert.Equal(CloseReason.IdleTimeout, stats.CloseReason);
+        Assert.True(stats.BytesLostInPipe > 0, "the bytes read but never delivered are reported");
+    }
 }

@@ -16,8 +16,12 @@ public class ResourceTests
     {
         const long bytes = 32L * 1024 * 1024;
         var targetResults = new System.Collections.Concurrent.ConcurrentBag<StreamPeer.Result>();
+        var bothTargetsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = new TestServer(Transport.Tcp4, async (socket, token) =>
-            targetResults.Add(await StreamPeer.ExchangeAsync(socket, bytes, seed: 20, token)));
+        {
+            targetResults.Add(await StreamPeer.ExchangeAsync(socket, bytes, seed: 20, token));
+            if (targetResults.Count == 2) bothTargetsDone.TrySetResult();
+        });
         // One pipe for four streaming directions: at least three must copy through a buffer.
         using var proxy = ProxyHarness.Start(Transport.Tcp4, server.Endpoint,
             o => new ProxyOptions(o.Listen, o.Target) { CopyMode = CopyMode.Splice, MaxPipes = 1 });
@@ -34,7 +38,8 @@ public class ResourceTests
         Assert.Contains(stats, s => s.FallbackReason == FallbackReason.PipeBudgetExhausted);
         Assert.True(proxy.Server.GetStatus().SpliceFallbacks >= 1);
         Assert.True(proxy.Server.GetStatus().PipesInUse == 0);
-        await Task.Delay(100);
+        await bothTargetsDone.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, targetResults.Count);
         Assert.All(targetResults, r => Assert.Equal(clientSent, r.ReceivedHash));
     }
 
@@ -134,21 +139,22 @@ public class ResourceTests
     [Fact]
     public async Task Stopping_a_proxy_closes_every_descriptor_it_opened()
     {
-        int fdsBefore = ProcessFds.Count();
-        await using (var echo = TestServer.Echo(Transport.Tcp4))
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        await Task.Delay(100);
+        int fdsBefore = ProcessFds.Count(); // the echo server (and .NET's own epoll) already counted
+        var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, mode: CopyMode.Splice);
+        using (var client = await proxy.ConnectAsync())
         {
-            var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, mode: CopyMode.Splice);
-            using (var client = await proxy.ConnectAsync())
-            {
-                StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 8 * 1024 * 1024, 1, CancellationToken.None);
-                Assert.Equal(r.SentHash, r.ReceivedHash);
-            }
-            proxy.Observer.Next();
-            Assert.True(proxy.Server.GetStatus().PipesIdle > 0, "the pipes went back to the pool");
-            proxy.Dispose();
+            StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 8 * 1024 * 1024, 1, CancellationToken.None);
+            Assert.Equal(r.SentHash, r.ReceivedHash);
         }
-        await Task.Delay(300);
-        Assert.InRange(ProcessFds.Count(), 0, fdsBefore + 2);
+        proxy.Observer.Next();
+        Assert.True(proxy.Server.GetStatus().PipesIdle > 0, "the pipes went back to the pool");
+        Assert.True(ProcessFds.PipeCount() > 0);
+        proxy.Dispose();
+        await Task.Delay(300); // the echo server's side of the connection closes asynchronously
+        // Listener, epoll fds, eventfds, pooled pipes: all gone; not one descriptor more than before.
+        Assert.InRange(ProcessFds.Count(), 0, fdsBefore);
     }
 
     private static async Task<int> WaitFor(Func<int> read, int expected)

@@ -17,4 +17,7 @@ public enum FallbackReason
 
     /// <summary>The engine runs without splice: not Linux, or the portable managed engine was chosen.</summary>
     PlatformWithoutSplice = 4,
+
+    /// <summary>The source sent TCP urgent (out-of-band) data, which splice(2) cannot read past; it is forwarded in-band.</summary>
+    UrgentData = 5,
 }

@@ -20,6 +20,7 @@ internal unsafe struct RelayDirection
     private bool _sourceEof;
     private bool _lastReadDrainedSource;
     private bool _sourceHangupSeen;
+    private bool _urgentDataSeen;
 
     public RelayDirection(int sourceFd, int destinationFd, bool clientToTarget, CopyMode mode)
     {
@@ -58,6 +59,17 @@ internal unsafe struct RelayDirection
     /// queued behind the data, with no further edge to announce it, so it must be read until EOF or EAGAIN.
     /// </summary>
     public void NoteSourceHangup() => _sourceHangupSeen = true;
+
+    /// <summary>
+    /// The source has TCP urgent data (EPOLLPRI / POLLPRI). read(2) stops at the urgent mark too, so a
+    /// short read no longer means "drained", and splice cannot pass the mark at all: this direction
+    /// continues buffered.
+    /// </summary>
+    public void NoteUrgentData()
+    {
+        _urgentDataSeen = true;
+        _sourceHangupSeen = true;
+    }
 
     /// <summary>Bytes read from the source and not delivered: what an abort would lose.</summary>
     public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart);
@@ -107,6 +119,15 @@ internal unsafe struct RelayDirection
             if (_sourceEof) return FinishAfterEof(context);
             if (budget <= 0) return RelayOutcome.MoreWork;
 
+            // TCP urgent data: splice stops at the urgent mark and returns EAGAIN for ever (tcp_read_sock
+            // cannot step past it); read(2) can, and with SO_OOBINLINE forwards the byte in-band.
+            if (_urgentDataSeen)
+            {
+                ReturnPipe(context);
+                SwitchToBuffered(context, FallbackReason.UrgentData);
+                return null;
+            }
+
             if (_pipe is null)
             {
                 _pipe = context.Pipes.TryRent(out FallbackReason reason);
@@ -137,7 +158,8 @@ internal unsafe struct RelayDirection
                 return RelayOutcome.Blocked;
             }
             // DESIGN §3.7: "not handled" only when nothing moved yet; later the same errno is a real failure.
-            if (drainErrno is Errno.EINVAL or Errno.ENOSYS or Errno.EBADF or Errno.EOPNOTSUPP && BytesDelivered == 0)
+            // BytesSpliced, not BytesDelivered: Auto mode has copied bytes before its first splice.
+            if (drainErrno is Errno.EINVAL or Errno.ENOSYS or Errno.EBADF or Errno.EOPNOTSUPP && BytesSpliced == 0)
             {
                 ReturnPipe(context);
                 SwitchToBuffered(context, FallbackReason.SpliceNotSupported);
@@ -186,6 +208,7 @@ internal unsafe struct RelayDirection
             if (_switchToSplicePending)
             {
                 _switchToSplicePending = false;
+                _lastReadDrainedSource = false; // the splice path drains to EAGAIN; the hint must not outlive it
                 ReturnBuffer(context);
                 _useSplice = true;
                 return null;
@@ -251,6 +274,7 @@ internal unsafe struct RelayDirection
     private void SwitchToBuffered(RelayContext context, FallbackReason reason)
     {
         _useSplice = false;
+        _lastReadDrainedSource = false; // a hint from before a splice phase says nothing about the source now
         if (Fallback == FallbackReason.None)
         {
             Fallback = reason;

@@ -37,6 +37,7 @@ public sealed unsafe class SocketCopier : IDisposable
         int sourceFd = (int)source.Handle, destinationFd = (int)destination.Handle;
         NativeSocket.SetNonBlocking(sourceFd);
         NativeSocket.SetNonBlocking(destinationFd);
+        NativeSocket.SetOobInline(sourceFd); // an urgent byte is copied in-band, as the proxy does
         long syscallsBefore = _context.Counters.Syscalls;
         var direction = new RelayDirection(sourceFd, destinationFd, clientToTarget: true, Mode);
         try
@@ -48,7 +49,8 @@ public sealed unsafe class SocketCopier : IDisposable
                 RelayOutcome outcome = direction.Run(_context);
                 if (outcome == RelayOutcome.Finished) break;
                 if (outcome == RelayOutcome.Failed) throw new NativeCallException(direction.FailedCall!, direction.FailureErrno);
-                if (outcome == RelayOutcome.Blocked) Wait(direction.WaitingForWritable ? destinationFd : sourceFd, direction.WaitingForWritable, cancellationToken);
+                if (outcome == RelayOutcome.Blocked && Wait(direction.WaitingForWritable ? destinationFd : sourceFd, direction.WaitingForWritable, cancellationToken))
+                    direction.NoteUrgentData();
             }
         }
         finally
@@ -60,15 +62,16 @@ public sealed unsafe class SocketCopier : IDisposable
             CopyPathClassifier.Classify(spliced, copied), direction.Fallback);
     }
 
-    private void Wait(int fd, bool writable, CancellationToken cancellationToken)
+    // Returns true when the source has TCP urgent data (POLLPRI): splice cannot read past it.
+    private bool Wait(int fd, bool writable, CancellationToken cancellationToken)
     {
-        var poll = new PollFd { Fd = fd, Events = writable ? PollFd.POLLOUT : PollFd.POLLIN };
+        var poll = new PollFd { Fd = fd, Events = writable ? PollFd.POLLOUT : (short)(PollFd.POLLIN | PollFd.POLLPRI) };
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             _context.Counters.Syscalls++;
             int ready = Libc.poll(&poll, 1, 200);
-            if (ready > 0) return;
+            if (ready > 0) return (poll.ReturnedEvents & PollFd.POLLPRI) != 0;
             if (ready < 0 && Libc.LastErrno is var errno && errno != Errno.EINTR) throw new NativeCallException("poll", errno);
         }
     }

@@ -16,7 +16,7 @@ internal sealed class EpollConnection : IEventHandler
 {
     private const int ClientTag = 0;
     private const int TargetTag = 1;
-    private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP;
+    private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP | Flags.EPOLLPRI;
 
     private readonly EpollProxyEngine _engine;
     private readonly EventLoop _loop;
@@ -44,6 +44,8 @@ internal sealed class EpollConnection : IEventHandler
     private bool _clientFinishedFirst;
     private bool _clientHangupBeforeRelay;
     private bool _targetHangupBeforeRelay;
+    private bool _clientUrgentBeforeRelay;
+    private bool _targetUrgentBeforeRelay;
 
     private RelayDirection _clientToTarget;
     private RelayDirection _targetToClient;
@@ -71,7 +73,11 @@ internal sealed class EpollConnection : IEventHandler
     {
         _clientSlot = _loop.Register(_client.Fd, Interest, this, ClientTag);
         _loop.AddToSweep(this);
-        if (!_listener.IsUnix) NativeSocket.SetNoDelay(_client.Fd);
+        if (!_listener.IsUnix)
+        {
+            NativeSocket.SetNoDelay(_client.Fd);
+            NativeSocket.SetOobInline(_client.Fd);
+        }
 
         EndPoint[]? known = _engine.Resolver.StaticEndPoints;
         if (known is not null)
@@ -82,8 +88,16 @@ internal sealed class EpollConnection : IEventHandler
         _engine.Resolver.ResolveAsync().ContinueWith(task => _loop.Post(() =>
         {
             if (_state != State.Connecting) return; // timed out or stopped meanwhile
-            if (task.IsCompletedSuccessfully) TryNextCandidate(task.Result);
-            else Close(CloseReason.ConnectFailed, $"Could not resolve target '{_engine.Resolver.Text}': {task.Exception?.GetBaseException().Message}");
+            // A failure here is this connection's, not the loop's: keep it off the loop's fault path.
+            try
+            {
+                if (task.IsCompletedSuccessfully) TryNextCandidate(task.Result);
+                else Close(CloseReason.ConnectFailed, $"Could not resolve target '{_engine.Resolver.Text}': {task.Exception?.GetBaseException().Message}");
+            }
+            catch (Exception e)
+            {
+                OnFault(e);
+            }
         }), TaskScheduler.Default);
     }
 
@@ -132,13 +146,19 @@ internal sealed class EpollConnection : IEventHandler
     {
         _state = State.Relaying;
         _lastActivityMs = Environment.TickCount64;
-        if (_targetEndPoint!.AddressFamily != AddressFamily.Unix) NativeSocket.SetNoDelay(_target!.Fd);
+        if (_targetEndPoint!.AddressFamily != AddressFamily.Unix)
+        {
+            NativeSocket.SetNoDelay(_target!.Fd);
+            NativeSocket.SetOobInline(_target.Fd);
+        }
         _connectedTimestamp = Stopwatch.GetTimestamp();
         CopyMode mode = _engine.Options.CopyMode;
         _clientToTarget = new RelayDirection(_client.Fd, _target!.Fd, clientToTarget: true, mode);
         _targetToClient = new RelayDirection(_target.Fd, _client.Fd, clientToTarget: false, mode);
         if (_clientHangupBeforeRelay) _clientToTarget.NoteSourceHangup();
         if (_targetHangupBeforeRelay) _targetToClient.NoteSourceHangup();
+        if (_clientUrgentBeforeRelay) _clientToTarget.NoteUrgentData();
+        if (_targetUrgentBeforeRelay) _targetToClient.NoteUrgentData();
         // Bytes may have arrived on either side before we were connected: edge-triggered epoll will not repeat them.
         OnRun();
     }
@@ -152,6 +172,11 @@ internal sealed class EpollConnection : IEventHandler
             {
                 if (tag == ClientTag) _clientHangupBeforeRelay = true;
                 else _targetHangupBeforeRelay = true;
+            }
+            if ((events & Flags.EPOLLPRI) != 0)
+            {
+                if (tag == ClientTag) _clientUrgentBeforeRelay = true;
+                else _targetUrgentBeforeRelay = true;
             }
             if (tag == TargetTag) OnConnectProgress();
             return;
@@ -167,6 +192,18 @@ internal sealed class EpollConnection : IEventHandler
         ref RelayDirection fromThis = ref tag == ClientTag ? ref _clientToTarget : ref _targetToClient;
         ref RelayDirection toThis = ref tag == ClientTag ? ref _targetToClient : ref _clientToTarget;
         if (broken || (events & Flags.EPOLLRDHUP) != 0) fromThis.NoteSourceHangup();
+        if ((events & Flags.EPOLLPRI) != 0)
+        {
+            fromThis.NoteUrgentData();
+            readable = true;
+        }
+        // This peer already ended its stream and now fails (RST): nothing more can be read from it and
+        // what we would still send it is lost. Report the reset now, not at the next write or timeout.
+        if (broken && fromThis.Finished && !toThis.Finished && NativeSocket.GetPendingError(tag == ClientTag ? _client.Fd : _target!.Fd) is var error and not 0)
+        {
+            Close(CloseReason.Reset, $"the {(tag == ClientTag ? "client" : "target")} reset the connection after it finished sending: {Errno.Describe(error)}");
+            return;
+        }
         if (readable && !fromThis.WaitingForWritable && !Step(ref fromThis)) return;
         if (writable && toThis.WaitingForWritable) Step(ref toThis);
     }

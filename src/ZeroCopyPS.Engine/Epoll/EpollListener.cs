@@ -21,6 +21,7 @@ internal sealed unsafe class EpollListener : IEventHandler
     private readonly string? _unixPathToRemove;
     private int _slot = -1;
     private bool _closed;
+    private int _closedFlag;
     private bool _runScheduled;
     private long _retryAtMs;
     private int _paused;
@@ -121,9 +122,24 @@ internal sealed unsafe class EpollListener : IEventHandler
     public void Close()
     {
         if (_closed) return;
-        _closed = true;
         _loop.RemoveFromSweep(this);
         if (_slot >= 0) _loop.Unregister(_slot, _fd);
+        Release();
+    }
+
+    /// <summary>
+    /// Stop's last resort, once the loops are gone (or never answered): the loop's tables are not
+    /// touched, only the socket and its file are released. Idempotent with <see cref="Close"/>.
+    /// </summary>
+    public void CloseFromAnyThreadAfterLoopsEnded()
+    {
+        if (!Volatile.Read(ref _closed)) Release();
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _closedFlag, 1) != 0) return;
+        Volatile.Write(ref _closed, true);
         _socket.Dispose();
         if (_unixPathToRemove is not null)
         {

@@ -38,10 +38,18 @@ internal sealed class EpollProxyEngine : IProxyEngine
         int loopCount = options.EventLoopCount > 0 ? options.EventLoopCount : Environment.ProcessorCount;
         _loops = new EventLoop[loopCount];
         _contexts = new RelayContext[loopCount];
-        for (int i = 0; i < loopCount; i++)
+        try
         {
-            _loops[i] = new EventLoop(i, ReportFault);
-            _contexts[i] = new RelayContext(_pipes, buffers, options.CopyMode, options.AutoSpliceThresholdBytes);
+            for (int i = 0; i < loopCount; i++)
+            {
+                _loops[i] = new EventLoop(i, ReportFault);
+                _contexts[i] = new RelayContext(_pipes, buffers, options.CopyMode, options.AutoSpliceThresholdBytes);
+            }
+        }
+        catch
+        {
+            DisposeLoops();
+            throw;
         }
     }
 
@@ -68,10 +76,21 @@ internal sealed class EpollProxyEngine : IProxyEngine
             throw;
         }
 
-        var engine = new EpollProxyEngine(options, observer);
-        foreach (var (socket, configured) in sockets)
-            engine._listeners.Add(new EpollListener(engine, engine._loops[0], socket, configured));
-        engine.BoundEndPoints = engine._listeners.Select(l => l.BoundEndPoint!).ToArray();
+        EpollProxyEngine? engine = null;
+        try
+        {
+            engine = new EpollProxyEngine(options, observer);
+            foreach (var (socket, configured) in sockets)
+                engine._listeners.Add(new EpollListener(engine, engine._loops[0], socket, configured));
+            engine.BoundEndPoints = engine._listeners.Select(l => l.BoundEndPoint!).ToArray();
+        }
+        catch
+        {
+            // epoll_create1 or eventfd refused (EMFILE): nothing may stay bound or open.
+            foreach (var (socket, _) in sockets) socket.Dispose();
+            engine?.DisposeLoops();
+            throw;
+        }
         foreach (EventLoop loop in engine._loops) loop.Start();
         engine.RunOnLoops(loop => { if (loop.Index == 0) foreach (EpollListener l in engine._listeners) l.Open(); }, LoopStopTimeout);
         return engine;
@@ -178,9 +197,16 @@ internal sealed class EpollProxyEngine : IProxyEngine
             foreach (IEventHandler handler in loop.SweptHandlers.ToArray())
                 if (handler is EpollConnection connection) connection.Abort();
         }, LoopStopTimeout);
-        foreach (EventLoop loop in _loops) loop.Dispose();
+        DisposeLoops();
+        // A loop that faulted or did not answer never closed its listeners: close them from here, so
+        // the port and the socket file are released whatever state the loops are in.
+        foreach (EpollListener listener in _listeners) listener.CloseFromAnyThreadAfterLoopsEnded();
         _pipes.Dispose();
-        _drained.Dispose();
+    }
+
+    private void DisposeLoops()
+    {
+        foreach (EventLoop? loop in _loops) loop?.Dispose(LoopStopTimeout);
     }
 
     // Runs an action on every loop thread and waits for all of them (bounded).

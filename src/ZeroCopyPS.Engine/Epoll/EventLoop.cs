@@ -36,6 +36,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private int _nextSlot = 1; // slot 0 is the wake-up eventfd
 
     private volatile bool _stopRequested;
+    private bool _disposed;
     private int _wakePending;
 
     public EventLoop(int index, Action<Exception> onLoopFault)
@@ -207,9 +208,11 @@ internal sealed unsafe class EventLoop : IDisposable
         int slot = (int)(data & 0xFFFF_FFFF);
         if (slot == 0)
         {
+            // Read, then clear: cleared first, a Post landing in between would write an eventfd count
+            // that this read swallows, and with the flag left set no later Post would wake us again.
             long ignored;
-            Volatile.Write(ref _wakePending, 0);
             Libc.read(_wakeEvent.Fd, (byte*)&ignored, sizeof(long));
+            Volatile.Write(ref _wakePending, 0);
             return;
         }
         IEventHandler? handler = _handlers[slot];
@@ -255,11 +258,21 @@ internal sealed unsafe class EventLoop : IDisposable
         return result == 0;
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops the thread and releases the epoll instance and the event buffer. If the thread does not
+    /// leave in time (stuck in a slow observer), both are left to it: freeing the buffer under a
+    /// running epoll_wait would corrupt memory, and closing the epoll fd could let another descriptor reuse its number.
+    /// </summary>
+    public bool Dispose(TimeSpan joinTimeout)
     {
-        StopAndJoin(TimeSpan.FromSeconds(2));
+        if (_disposed) return true;
+        if (!StopAndJoin(joinTimeout)) return false;
+        _disposed = true;
         _wakeEvent.Dispose();
         _epoll.Dispose();
         NativeMemory.Free(_events);
+        return true;
     }
+
+    public void Dispose() => Dispose(TimeSpan.FromSeconds(2));
 }

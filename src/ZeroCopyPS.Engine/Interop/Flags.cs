@@ -23,6 +23,7 @@ internal static class Flags
 
     public const int SOL_SOCKET = 1;
     public const int SO_ERROR = 4;
+    public const int SO_OOBINLINE = 10;
     public const int IPPROTO_TCP = 6;
     public const int TCP_NODELAY = 1;
 
@@ -33,6 +34,7 @@ internal static class Flags
     public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CTL_MOD = 3;
     public const uint EPOLLIN = 0x001;
+    public const uint EPOLLPRI = 0x002;
     public const uint EPOLLOUT = 0x004;
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;

@@ -47,6 +47,16 @@ internal static unsafe class NativeSocket
         Libc.setsockopt(fd, Flags.IPPROTO_TCP, Flags.TCP_NODELAY, &on, sizeof(int));
     }
 
+    /// <summary>
+    /// Urgent (out-of-band) data stays in the stream: a proxy cannot forward it as OOB, and without
+    /// this the kernel would hold the byte aside and it would be lost.
+    /// </summary>
+    public static void SetOobInline(int fd)
+    {
+        int on = 1;
+        Libc.setsockopt(fd, Flags.SOL_SOCKET, Flags.SO_OOBINLINE, &on, sizeof(int));
+    }
+
     /// <summary>Makes close() send RST: a peer must not mistake an aborted stream for a complete one.</summary>
     public static void SetAbortiveClose(int fd)
     {

@@ -7,6 +7,7 @@ namespace ZeroCopyPS.Engine.Interop;
 internal struct PollFd
 {
     public const short POLLIN = 0x001;
+    public const short POLLPRI = 0x002;
     public const short POLLOUT = 0x004;
 
     public int Fd;

@@ -24,6 +24,8 @@ internal sealed class ManagedConnection
     private EndPoint? _targetEndPoint;
     private long _connectedTimestamp;
     private long _clientToTarget, _targetToClient;
+    // Read from one peer, not yet sent to the other: what an abort loses. Each written by its direction only.
+    private long _clientToTargetInFlight, _targetToClientInFlight;
     private int _finishedDirections;
     private CloseReason? _forcedReason;
 
@@ -45,10 +47,11 @@ internal sealed class ManagedConnection
 
     public bool IsConnected => _connectedTimestamp != 0;
 
-    /// <summary>Any thread: ends the connection for a timeout or a stop; the reason is reported.</summary>
+    /// <summary>Any thread, any time (also after the connection ended): ends it for a timeout or a stop.</summary>
     public void Abort(CloseReason reason)
     {
         _forcedReason ??= reason;
+        // Never disposed (it has no timer or registration to release), so a late Abort cannot throw.
         _abort.Cancel();
     }
 
@@ -85,7 +88,8 @@ internal sealed class ManagedConnection
             reason = CloseReason.Error;
             error = e.Message;
         }
-        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped)
+        long lost = Volatile.Read(ref _clientToTargetInFlight) + Volatile.Read(ref _targetToClientInFlight);
+        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped || lost > 0)
         {
             // A cut stream must not look complete to a peer: reset instead of a clean FIN.
             TryLingerZero(_client);
@@ -93,8 +97,7 @@ internal sealed class ManagedConnection
         }
         _client.Dispose();
         _target?.Dispose();
-        _abort.Dispose();
-        return BuildStatistics(reason, error);
+        return BuildStatistics(reason, error, lost);
     }
 
     private async Task ConnectAsync()
@@ -142,7 +145,12 @@ internal sealed class ManagedConnection
         Task<bool> up = CopyAsync(_client, _target!, clientToTarget: true);
         Task<bool> down = CopyAsync(_target!, _client, clientToTarget: false);
         Task<bool> first = await Task.WhenAny(up, down);
-        if (first.IsFaulted || first.IsCanceled) await first; // rethrow: one side failed
+        if (first.IsFaulted || first.IsCanceled)
+        {
+            // The failed side cancelled the other; let it finish so the in-flight counts are final.
+            try { await Task.WhenAll(up, down); } catch (Exception) { }
+            await first; // rethrow the failure that ended the connection
+        }
         await Task.WhenAll(up, down);
         return first == up;
     }
@@ -157,11 +165,19 @@ internal sealed class ManagedConnection
                 int read = await source.ReceiveAsync(buffer, SocketFlags.None, _abort.Token);
                 if (read == 0) break;
                 LastActivityMs = Environment.TickCount64;
+                ref long inFlight = ref clientToTarget ? ref _clientToTargetInFlight : ref _targetToClientInFlight;
+                Volatile.Write(ref inFlight, read);
                 int sent = 0;
-                while (sent < read) sent += await destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, _abort.Token);
-                if (clientToTarget) Interlocked.Add(ref _clientToTarget, read);
-                else Interlocked.Add(ref _targetToClient, read);
-                _engine.Count(clientToTarget, read);
+                while (sent < read)
+                {
+                    int n = await destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, _abort.Token);
+                    sent += n;
+                    // Progress on a slow receiver is activity too: the idle timeout is for silence.
+                    LastActivityMs = Environment.TickCount64;
+                    Interlocked.Add(ref clientToTarget ? ref _clientToTarget : ref _targetToClient, n);
+                    Volatile.Write(ref clientToTarget ? ref _clientToTargetInFlight : ref _targetToClientInFlight, read - sent);
+                    _engine.Count(clientToTarget, n);
+                }
             }
             destination.Shutdown(SocketShutdown.Send);
             if (Interlocked.Increment(ref _finishedDirections) == 1) HalfClosedAtMs = Environment.TickCount64;
@@ -183,7 +199,7 @@ internal sealed class ManagedConnection
         try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
     }
 
-    private ConnectionStatistics BuildStatistics(CloseReason reason, string? error)
+    private ConnectionStatistics BuildStatistics(CloseReason reason, string? error, long lostBytes)
     {
         long copied = _clientToTarget + _targetToClient;
         ProxyOptions options = _engine.Options;
@@ -192,7 +208,7 @@ internal sealed class ManagedConnection
             _targetEndPoint is null ? _engine.Resolver.Text : ProxyEndpoint.Format(_targetEndPoint),
             _startTime, Stopwatch.GetElapsedTime(_acceptedTimestamp),
             _connectedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_acceptedTimestamp, _connectedTimestamp),
-            _clientToTarget, _targetToClient, 0, copied, 0, options.CopyMode,
+            _clientToTarget, _targetToClient, 0, copied, lostBytes, options.CopyMode,
             CopyPathClassifier.Classify(0, copied),
             options.CopyMode == CopyMode.Buffered ? FallbackReason.None : FallbackReason.PlatformWithoutSplice,
             reason, error);

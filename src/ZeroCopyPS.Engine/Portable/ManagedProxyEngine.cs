@@ -106,13 +106,16 @@ internal sealed class ManagedProxyEngine : IProxyEngine
             }
             if (client.AddressFamily != AddressFamily.Unix) client.NoDelay = true;
             var connection = new ManagedConnection(this, client, listenText, Interlocked.Increment(ref _totalConnections));
-            _open[connection] = RunConnectionAsync(connection);
+            // The gate keeps the connection from finishing (and leaving _open) before it was added.
+            var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _open[connection] = RunConnectionAsync(connection, registered.Task);
+            registered.SetResult();
         }
     }
 
-    private async Task RunConnectionAsync(ManagedConnection connection)
+    private async Task RunConnectionAsync(ManagedConnection connection, Task registered)
     {
-        await Task.Yield();
+        await registered.ConfigureAwait(false);
         ConnectionStatistics statistics = await connection.RunAsync();
         if (statistics.CloseReason == CloseReason.ConnectFailed) Interlocked.Increment(ref _failedConnections);
         // Both directions wanted splice and copied instead: counted per direction, as the epoll engine does.
@@ -122,7 +125,20 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         _connectionSlots.Release();
     }
 
+    // On a timer thread: an exception here would end the process, so none may escape.
     private void Sweep()
+    {
+        try
+        {
+            SweepOnce();
+        }
+        catch (Exception e)
+        {
+            try { _observer.OnEngineFaulted(e); } catch (Exception) { }
+        }
+    }
+
+    private void SweepOnce()
     {
         long now = Environment.TickCount64;
         foreach (ManagedConnection connection in _open.Keys)
