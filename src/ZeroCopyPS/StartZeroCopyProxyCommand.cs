@@ -154,6 +154,7 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         }
 
         JobRepository.Add(job);
+        job.StopWhenRunspaceCloses(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
         WriteObject(job);
     }
 

@@ -30,6 +30,7 @@ public sealed class ZeroCopyProxyJob : Job
     private long _droppedStatistics;
     private long _droppedErrors;
     private bool _disposed;
+    private System.Management.Automation.Runspaces.Runspace? _runspace;
 
     internal ZeroCopyProxyJob(string command, string? name, int historyLimit)
         : base(command, name)
@@ -111,6 +112,31 @@ public sealed class ZeroCopyProxyJob : Job
             Engine = _server.Engine;
             ListenEndPoints = _server.ListenEndPoints.Select(ProxyEndpoint.Format).ToArray();
             SetJobState(JobState.Running);
+        }
+    }
+
+    /// <summary>
+    /// Ties the proxy to the runspace whose job repository holds it: when that runspace closes
+    /// (a [powershell] instance disposed, a thread job's runspace ending), nothing could reach the
+    /// proxy any more, so it stops at once (open connections reset) instead of serving unseen.
+    /// </summary>
+    internal void StopWhenRunspaceCloses(System.Management.Automation.Runspaces.Runspace? runspace)
+    {
+        if (runspace is null) return;
+        _runspace = runspace;
+        runspace.StateChanged += OnRunspaceStateChanged;
+    }
+
+    private void OnRunspaceStateChanged(object? sender, System.Management.Automation.Runspaces.RunspaceStateEventArgs e)
+    {
+        if (e.RunspaceStateInfo.State is not (System.Management.Automation.Runspaces.RunspaceState.Closing
+            or System.Management.Automation.Runspaces.RunspaceState.Closed
+            or System.Management.Automation.Runspaces.RunspaceState.Broken)) return;
+        lock (_lifecycleLock)
+        {
+            if (_disposed || IsFinished) return;
+            StopServer(drain: false);
+            SetJobState(JobState.Stopped);
         }
     }
 
@@ -261,6 +287,7 @@ public sealed class ZeroCopyProxyJob : Job
             {
                 if (!_disposed)
                 {
+                    if (_runspace is not null) _runspace.StateChanged -= OnRunspaceStateChanged;
                     // Remove-Job -Force has already drained via StopJob; a direct Dispose closes at once.
                     StopServer(drain: false);
                     try

@@ -9,6 +9,19 @@ namespace ZeroCopyPS.Engine.Proxy;
 /// </summary>
 public sealed class ProxyServer : IDisposable
 {
+    // Every running proxy of the process, for the exit hook below.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ProxyServer, byte> Running = new();
+
+    // When the process exits, the kernel would close every socket with a FIN: a target would take a
+    // stream cut mid-transfer for a complete one. Stopping with no drain resets open connections instead.
+    static ProxyServer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (ProxyServer server in Running.Keys)
+        {
+            try { server.Stop(TimeSpan.Zero); } catch (Exception) { }
+        }
+    };
+
     private readonly IProxyEngine _engine;
     private readonly object _stopLock = new();
     private volatile bool _stopRequested;
@@ -55,7 +68,9 @@ public sealed class ProxyServer : IDisposable
         IProxyEngine engine = kind == EngineKind.Epoll
             ? Epoll.EpollProxyEngine.Start(options, observer)
             : Portable.ManagedProxyEngine.Start(options, observer);
-        return new ProxyServer(options, engine);
+        var server = new ProxyServer(options, engine);
+        Running[server] = 0;
+        return server;
     }
 
     public ProxyStatus GetStatus() => _engine.GetStatus(IsRunning);
@@ -73,6 +88,7 @@ public sealed class ProxyServer : IDisposable
         {
             if (_stopRequested) return;
             _stopRequested = true;
+            Running.TryRemove(this, out _);
             _engine.Stop(drainTimeout);
         }
     }
