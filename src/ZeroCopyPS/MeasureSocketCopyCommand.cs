@@ -160,8 +160,11 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
         }
     }
 
+    // SocketCopyFailed: a copy between the loopback pairs failed (ReadError); MeasurementSetupFailed:
+    // the pairs could not be made, typically out of descriptors or ports (ResourceUnavailable).
     private void WriteErrorInfo(ErrorRecordInfo info) =>
-        WriteError(new ErrorRecord(info.Exception, info.ErrorId, ErrorCategory.OperationStopped, info.Target));
+        WriteError(new ErrorRecord(info.Exception, info.ErrorId,
+            info.ErrorId == "MeasurementSetupFailed" ? ErrorCategory.ResourceUnavailable : ErrorCategory.ReadError, info.Target));
 
     // Called on the pipeline thread (the runner and the probe run there); at most five updates a second.
     private void Progress(string status, int percent)

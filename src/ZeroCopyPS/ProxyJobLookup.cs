@@ -19,8 +19,10 @@ internal static class ProxyJobLookup
         foreach (string name in names)
         {
             var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            // A name that is itself a proxy's name wins, so 'web[1]' finds the proxy called web[1].
+            bool exact = jobs.Any(j => string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase));
             bool found = false;
-            foreach (ZeroCopyProxyJob job in jobs.Where(j => pattern.IsMatch(j.Name)))
+            foreach (ZeroCopyProxyJob job in jobs.Where(j => exact ? string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase) : pattern.IsMatch(j.Name)))
             {
                 found = true;
                 if (seen.Add(job.Id)) yield return job;

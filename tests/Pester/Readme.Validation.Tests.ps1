@@ -14,11 +14,14 @@ BeforeAll {
     function Send-Through([int] $Bytes) {
         $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)
         try {
+            $client.ReceiveTimeout = 10000; $client.SendTimeout = 10000
             $stream = $client.GetStream()
-            $stream.Write([byte[]]::new($Bytes), 0, $Bytes)
-            $client.Client.Shutdown('Send')                       # half-close: the reply must still come
+            $writing = $stream.WriteAsync([byte[]]::new($Bytes), 0, $Bytes)  # send while reading the echo
             $buffer = [byte[]]::new(65536); $received = 0
-            while (($n = $stream.Read($buffer, 0, $buffer.Length)) -gt 0) { $received += $n }
+            while ($received -lt $Bytes -and ($n = $stream.Read($buffer, 0, $buffer.Length)) -gt 0) { $received += $n }
+            $null = $writing.Wait(10000)
+            $client.Client.Shutdown('Send')                       # half-close: the proxy passes the FIN on
+            while (($n = $stream.Read($buffer, 0, $buffer.Length)) -gt 0) { $received += $n }  # until the echo's FIN
             $received
         }
         finally { $client.Dispose() }

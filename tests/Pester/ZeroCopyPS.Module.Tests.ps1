@@ -217,3 +217,39 @@ Describe 'ZeroCopyPS jobs among other jobs' {
         }
     }
 }
+
+Describe 'ZeroCopyPS proxy names with wildcard characters' {
+    It 'finds and stops a proxy whose name contains [ ] by that exact name' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'web[1]'
+        try {
+            (Get-ZeroCopyProxy -Name 'web[1]').Id | Should -Be $job.Id
+            Stop-ZeroCopyProxy -Name 'web[1]'
+            $job.State | Should -Be 'Stopped'
+        }
+        finally {
+            $job | Remove-Job -Force
+        }
+    }
+}
+
+Describe 'ZeroCopyPS measurement views' {
+    It 'shows an endpoint measurement as a table with readable sizes and microseconds' {
+        $echo = New-TestEchoServer
+        try {
+            $text = Measure-SocketCopy -Endpoint $echo.EndPoint -BulkSize 1MB -RoundTrips 20 | Out-String -Width 200
+            $text | Should -Match 'Endpoint\s+Bulk\s+MB/s\s+Gbit/s\s+Msg\s+RoundTrips\s+p50 µs\s+p99 µs\s+Connect'
+            $text | Should -Match '127\.0\.0\.1:\d+\s+1\.0 MiB\s+[\d.,]+\s+[\d.,]+\s+64\s+20\s'
+        }
+        finally {
+            $echo.Dispose()
+        }
+    }
+
+    It 'lists every field of a copy measurement with Format-List' {
+        $text = Measure-SocketCopy -Size 64KB -Iterations 3 -Mode Buffered | Format-List | Out-String -Width 200
+        foreach ($field in 'Mode', 'Transport', 'SizeBytes', 'Iterations', 'Status', 'NanosecondsPerCopy', 'P99Time',
+            'ThroughputMBps', 'AllocatedBytesPerCopy', 'SyscallsPerCopy', 'CpuTimePerCopy', 'SpeedupOverBuffered') {
+            $text | Should -Match "(?m)^$field\s+:"
+        }
+    }
+}
