@@ -253,3 +253,21 @@ Describe 'ZeroCopyPS measurement views' {
         }
     }
 }
+
+Describe 'Get-ZeroCopyProxy among other jobs' {
+    It 'reports the proxies piped from Get-Job and passes over other jobs with NotAProxyJob' {
+        $other = Start-ThreadJob -ScriptBlock { Start-Sleep -Seconds 30 } -Name 'not-a-proxy-either'
+        $proxy = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'seen-via-get-job'
+        try {
+            $status = Get-Job -Name 'not-a-proxy-either', 'seen-via-get-job' | Get-ZeroCopyProxy -ErrorVariable getErrors -ErrorAction SilentlyContinue
+            @($status).Count | Should -Be 1
+            $status.Name | Should -Be 'seen-via-get-job'
+            $getErrors.Count | Should -Be 1
+            $getErrors[0].FullyQualifiedErrorId | Should -BeLike 'NotAProxyJob,*'
+        }
+        finally {
+            $other | Remove-Job -Force
+            $proxy | Remove-Job -Force
+        }
+    }
+}
