@@ -105,7 +105,6 @@ internal sealed unsafe class EpollListener : IEventHandler
                 if (errno == Errno.EAGAIN) return;
                 if (errno is Errno.EINTR or Errno.ECONNABORTED) continue;
                 // EMFILE, ENFILE, ENOBUFS, ENOMEM: the client stays queued; try again shortly.
-                _engine.CountAcceptFailure(errno);
                 _retryAtMs = Environment.TickCount64 + RetryAfterErrorMilliseconds;
                 return;
             }

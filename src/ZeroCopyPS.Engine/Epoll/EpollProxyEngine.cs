@@ -23,7 +23,6 @@ internal sealed class EpollProxyEngine : IProxyEngine
     private long _activeConnections;
     private long _totalConnections;
     private long _failedConnections;
-    private long _acceptFailures;
     private int _nextLoop;
     private volatile bool _draining;
     private int _faulted;
@@ -106,8 +105,6 @@ internal sealed class EpollProxyEngine : IProxyEngine
     }
 
     public void ReleaseReservation() => Interlocked.Decrement(ref _activeConnections);
-
-    public void CountAcceptFailure(int errno) => Interlocked.Increment(ref _acceptFailures);
 
     /// <summary>Listener thread: gives an accepted descriptor to the next loop.</summary>
     public void Dispatch(EpollListener listener, int fd, EndPoint? client)
