@@ -35,6 +35,15 @@ internal static class ProxyStartErrors
         ProxyStartFailure.UnsupportedPlatform => WithAction(
             new ErrorRecord(error, "UnsupportedPlatform", ErrorCategory.NotImplemented, options.Engine),
             "Use -Engine Managed (buffered copy), or -Engine Auto to pick what this platform supports."),
+        ProxyStartFailure.ListenPathNotASocket => WithAction(
+            new ErrorRecord(error, "ListenPathNotASocket", ErrorCategory.ResourceExists, error.Endpoint),
+            "Choose another path for the socket, or move what is there out of the way yourself: ZeroCopyPS only ever removes stale socket files."),
+        ProxyStartFailure.ListenDirectoryNotFound => WithAction(
+            new ErrorRecord(error, "ListenDirectoryNotFound", ErrorCategory.ObjectNotFound, error.Endpoint),
+            "Create the directory first (New-Item -ItemType Directory), or choose a path in an existing one."),
+        ProxyStartFailure.TargetIsListener => WithAction(
+            new ErrorRecord(error, "ProxyTargetsItself", ErrorCategory.InvalidArgument, error.Endpoint),
+            "Point -Target at the service behind the proxy, not at the proxy's own -Listen address."),
         ProxyStartFailure.InvalidOptions => new ErrorRecord(error, "InvalidProxyOptions", ErrorCategory.InvalidArgument, options),
         _ => new ErrorRecord(error, "ListenFailed", ErrorCategory.OpenError, error.Endpoint),
     };

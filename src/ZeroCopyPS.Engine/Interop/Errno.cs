@@ -10,10 +10,15 @@ internal static class Errno
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
+    public const int EEXIST = 17;
+    public const int ENOTDIR = 20;
+    public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int ENFILE = 23;
     public const int EMFILE = 24;
     public const int EPIPE = 32;
+    public const int ENAMETOOLONG = 36;
+    public const int ELOOP = 40;
     public const int ENOSYS = 38;
     public const int ENOTSOCK = 88;
     public const int EOPNOTSUPP = 95;

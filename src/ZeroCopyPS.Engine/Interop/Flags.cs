@@ -41,6 +41,22 @@ internal static class Flags
     public const uint EPOLLRDHUP = 0x2000;
     public const uint EPOLLET = 1u << 31;
 
+    public const int O_RDONLY = 0;
+
+    public const int AT_FDCWD = -100;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MODE = 0x2;
+    public const uint STATX_INO = 0x100;
+    public const int S_IFMT = 0xF000;
+    public const int S_IFSOCK = 0xC000;
+    public const int S_IFLNK = 0xA000;
+    public const int S_IFREG = 0x8000;
+    public const int S_IFDIR = 0x4000;
+    public const int S_IFIFO = 0x1000;
+
+    public const int RLIMIT_NOFILE = 7;
+
     public const int EFD_NONBLOCK = O_NONBLOCK;
     public const int EFD_CLOEXEC = O_CLOEXEC;
 }

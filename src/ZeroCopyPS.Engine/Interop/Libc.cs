@@ -36,6 +36,12 @@ internal static unsafe class Libc
     public static extern int connect(int fd, byte* address, int addressLength);
 
     [DllImport(Lib, SetLastError = true)]
+    public static extern int bind(int fd, byte* address, int addressLength);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int listen(int fd, int backlog);
+
+    [DllImport(Lib, SetLastError = true)]
     public static extern int accept4(int fd, byte* address, int* addressLength, int flags);
 
     [DllImport(Lib, SetLastError = true)]
@@ -64,6 +70,24 @@ internal static unsafe class Libc
 
     [DllImport(Lib, SetLastError = true)]
     public static extern int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int getsockname(int fd, byte* address, int* addressLength);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int statx(int directoryFd, byte* path, int flags, uint mask, byte* statxBuffer);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int unlink(byte* path);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int chmod(byte* path, uint mode);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int open(byte* path, int flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int getrlimit(int resource, ulong* limits);
 
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

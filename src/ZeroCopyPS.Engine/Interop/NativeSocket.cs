@@ -34,6 +34,40 @@ internal static unsafe class NativeSocket
         }
     }
 
+    /// <summary>
+    /// Asks whether something listens on a Unix socket path, without ever blocking: a nonblocking
+    /// AF_UNIX connect answers at once (0 or EAGAIN when a listener exists, even one whose backlog is
+    /// full; ECONNREFUSED when the file is a socket nobody listens on). Returns the errno, 0 for "answered".
+    /// </summary>
+    public static int ProbeUnixListener(UnixDomainSocketEndPoint endPoint)
+    {
+        int fd = TryCreateStream(AddressFamily.Unix, out int errno);
+        if (fd < 0) return errno;
+        using var handle = new FileDescriptorHandle(fd);
+        return StartConnect(fd, endPoint.Serialize());
+    }
+
+    /// <summary>getsockname as an endpoint, or null (unnamed Unix socket, or the call failed).</summary>
+    public static EndPoint? GetLocalEndPoint(int fd)
+    {
+        byte* address = stackalloc byte[128];
+        int length = 128;
+        return Libc.getsockname(fd, address, &length) == 0 ? Decode(address, length) : null;
+    }
+
+    /// <summary>bind(2) of a raw descriptor: 0 or the errno.</summary>
+    public static int Bind(int fd, SocketAddress address)
+    {
+        Span<byte> bytes = address.Buffer.Span[..address.Size];
+        fixed (byte* p = bytes)
+        {
+            return Libc.bind(fd, p, address.Size) == 0 ? 0 : Libc.LastErrno;
+        }
+    }
+
+    /// <summary>listen(2) of a raw descriptor: 0 or the errno.</summary>
+    public static int Listen(int fd, int backlog) => Libc.listen(fd, backlog) == 0 ? 0 : Libc.LastErrno;
+
     /// <summary>SO_ERROR: the outcome of a nonblocking connect.</summary>
     public static int GetPendingError(int fd)
     {

@@ -18,6 +18,9 @@ public sealed class ProxyEndpoint
         UnixPath = unixPath;
     }
 
+    /// <summary>sockaddr_un.sun_path holds 108 bytes including the terminating NUL (or an abstract name's leading NUL).</summary>
+    public const int MaxUnixPathBytes = 107;
+
     /// <summary>The text the endpoint was parsed from.</summary>
     public string Text { get; }
 
@@ -87,10 +90,9 @@ public sealed class ProxyEndpoint
             throw new FormatException($"'{text}' names no socket. Use unix:/path/to.sock or unix:@abstract-name.");
         if (path == "@")
             throw new FormatException($"'{text}' names an empty abstract socket. Use unix:@name.");
-        // sockaddr_un.sun_path holds 108 bytes including the terminating NUL (or the leading NUL of an abstract name).
         int bytes = System.Text.Encoding.UTF8.GetByteCount(path);
-        if (bytes > 107)
-            throw new FormatException($"The Unix socket path in '{text}' is {bytes} bytes long; Linux allows at most 107.");
+        if (bytes > MaxUnixPathBytes)
+            throw new FormatException($"The Unix socket path in '{text}' is {bytes} bytes long; Linux allows at most {MaxUnixPathBytes}.");
         if (path.Contains('\0'))
             throw new FormatException($"The Unix socket path in '{text}' contains a NUL character.");
         return new ProxyEndpoint(text, null, 0, path);
