@@ -9,6 +9,7 @@ internal static class ConnectionErrorRecords
     public const string TargetConnectFailed = "TargetConnectFailed";
     public const string ConnectionReset = "ConnectionReset";
     public const string ConnectionError = "ConnectionError";
+    public const string ProxyLoopDetected = "ProxyLoopDetected";
 
     /// <summary>The error for a connection that failed, or null for one that ended normally (timeouts and stops are policy, not failure).</summary>
     public static ErrorRecord? TryCreate(ConnectionStatistics statistics)
@@ -24,6 +25,8 @@ internal static class ConnectionErrorRecords
                 $"and {statistics.BytesTargetToClient} bytes to the client: {detail}"),
             CloseReason.Error => (ConnectionError, ErrorCategory.NotSpecified,
                 $"{connection} to '{statistics.TargetEndPoint}' failed: {detail}"),
+            CloseReason.ProxyLoop => (ProxyLoopDetected, ErrorCategory.InvalidOperation,
+                $"{connection} was reset: {detail}. Check that no proxy's -Target leads back to a proxy listener."),
             _ => (null!, default, null!),
         };
         if (id is null) return null;

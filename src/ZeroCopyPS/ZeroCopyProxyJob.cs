@@ -115,6 +115,12 @@ public sealed class ZeroCopyProxyJob : Job
         }
     }
 
+    /// <summary>Connections the proxy can hold at once, as the descriptor limit allowed when it started.</summary>
+    internal int EffectiveMaxConnections => _server?.EffectiveMaxConnections ?? 0;
+
+    /// <summary>The process's descriptor limit when the proxy started.</summary>
+    internal long DescriptorLimit => _server?.DescriptorLimit ?? 0;
+
     /// <summary>
     /// Ties the proxy to the runspace whose job repository holds it: when that runspace closes
     /// (a [powershell] instance disposed, a thread job's runspace ending), nothing could reach the

@@ -34,6 +34,9 @@ public sealed class ZeroCopyProxyStatus
         MaxPipes = status?.MaxPipes ?? 0;
         PipeCapacityBytes = status?.PipeCapacityBytes ?? 0;
         EventLoops = status?.EventLoops ?? 0;
+        EffectiveMaxConnections = status?.EffectiveMaxConnections ?? 0;
+        DescriptorLimit = status?.DescriptorLimit ?? 0;
+        RefusedConnections = status?.RefusedConnections ?? 0;
         DroppedStatisticsCount = job.DroppedStatisticsCount;
         DroppedErrorCount = job.DroppedErrorCount;
     }
@@ -103,6 +106,18 @@ public sealed class ZeroCopyProxyStatus
 
     /// <summary>Event loop threads.</summary>
     public int EventLoops { get; }
+
+    /// <summary>
+    /// Connections the proxy can hold at once: -MaxConnections, or fewer when the process's descriptor
+    /// limit (ulimit -n, less headroom for PowerShell itself) allows fewer. Fixed when the proxy started.
+    /// </summary>
+    public int EffectiveMaxConnections { get; }
+
+    /// <summary>The process's descriptor limit (ulimit -n) when the proxy started; 0 where unknown.</summary>
+    public long DescriptorLimit { get; }
+
+    /// <summary>Waiting clients reset at once because the process had no descriptor left to serve them.</summary>
+    public long RefusedConnections { get; }
 
     /// <summary>Statistics the job dropped because more than its history limit were unread.</summary>
     public long DroppedStatisticsCount { get; }

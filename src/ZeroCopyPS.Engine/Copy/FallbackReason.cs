@@ -20,4 +20,7 @@ public enum FallbackReason
 
     /// <summary>The source sent TCP urgent (out-of-band) data, which splice(2) cannot read past; it is forwarded in-band.</summary>
     UrgentData = 5,
+
+    /// <summary>The process's descriptor budget (its RLIMIT_NOFILE less headroom for the runtime) had no room for a pipe's two descriptors.</summary>
+    DescriptorLimit = 6,
 }

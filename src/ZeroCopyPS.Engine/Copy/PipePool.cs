@@ -56,9 +56,16 @@ internal sealed class PipePool : IDisposable
             _inUse++;
         }
 
+        if (!Proxy.DescriptorBudget.TryReserve(Proxy.DescriptorBudget.PerPipe))
+        {
+            lock (_lock) _inUse--;
+            reason = FallbackReason.DescriptorLimit;
+            return null;
+        }
         SplicePipe? pipe = SplicePipe.TryCreate(_requestedSizeBytes, out _);
         if (pipe is null)
         {
+            Proxy.DescriptorBudget.Release(Proxy.DescriptorBudget.PerPipe);
             lock (_lock) _inUse--;
             reason = FallbackReason.PipeCreationFailed;
             return null;
@@ -83,7 +90,13 @@ internal sealed class PipePool : IDisposable
                 return;
             }
         }
+        Destroy(pipe);
+    }
+
+    private static void Destroy(SplicePipe pipe)
+    {
         pipe.Dispose();
+        Proxy.DescriptorBudget.Release(Proxy.DescriptorBudget.PerPipe);
     }
 
     public void Dispose()
@@ -91,7 +104,7 @@ internal sealed class PipePool : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            while (_idle.Count > 0) _idle.Pop().Dispose();
+            while (_idle.Count > 0) Destroy(_idle.Pop());
         }
     }
 }

@@ -31,6 +31,7 @@ internal sealed class EpollConnection : IEventHandler
 
     private FileDescriptorHandle? _target;
     private EndPoint? _targetEndPoint;
+    private EndPoint? _targetLocalEndPoint;
     private EndPoint[]? _targetCandidates;
     private int _candidateIndex;
     private string? _lastConnectError;
@@ -73,6 +74,11 @@ internal sealed class EpollConnection : IEventHandler
     {
         _clientSlot = _loop.Register(_client.Fd, Interest, this, ClientTag);
         _loop.AddToSweep(this);
+        if (LoopGuard.IsOwnOutgoing(_clientEndPoint, () => NativeSocket.GetLocalEndPoint(_client.Fd)))
+        {
+            Close(CloseReason.ProxyLoop, $"the client {ProxyEndpoint.Format(_clientEndPoint)} is this process's own connection to a target: a proxy loop, reset instead of forwarded again");
+            return;
+        }
         if (!_listener.IsUnix)
         {
             NativeSocket.SetNoDelay(_client.Fd);
@@ -117,6 +123,12 @@ internal sealed class EpollConnection : IEventHandler
             _target = new FileDescriptorHandle(fd);
             _targetEndPoint = candidate;
             errno = NativeSocket.StartConnect(fd, candidate.Serialize());
+            if (errno is 0 or Errno.EINPROGRESS && candidate.AddressFamily != AddressFamily.Unix)
+            {
+                // Known from connect on: the port a looping connection would arrive from.
+                _targetLocalEndPoint = NativeSocket.GetLocalEndPoint(fd);
+                LoopGuard.AddOutgoing(_targetLocalEndPoint, candidate);
+            }
             if (errno == 0)
             {
                 _targetSlot = _loop.Register(fd, Interest, this, TargetTag);
@@ -136,6 +148,7 @@ internal sealed class EpollConnection : IEventHandler
     private void RecordConnectFailure(int errno)
     {
         _lastConnectError = $"connect to {ProxyEndpoint.Format(_targetEndPoint)} failed: {Errno.Describe(errno)}";
+        ForgetOutgoing();
         if (_targetSlot >= 0) _loop.Unregister(_targetSlot, _target!.Fd);
         _targetSlot = -1;
         _target!.Dispose();
@@ -302,22 +315,26 @@ internal sealed class EpollConnection : IEventHandler
         _loop.RemoveFromSweep(this);
 
         long lost = 0;
-        if (wasRelaying)
+        if (wasRelaying) lost = _clientToTarget.Release(_context) + _targetToClient.Release(_context);
+        // A cut stream must not look complete to a peer: reset instead of a clean FIN.
+        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped or CloseReason.ProxyLoop || lost > 0)
         {
-            lost = _clientToTarget.Release(_context) + _targetToClient.Release(_context);
-            // A cut stream must not look complete to a peer: reset instead of a clean FIN.
-            if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped || lost > 0)
-            {
-                NativeSocket.SetAbortiveClose(_client.Fd);
-                NativeSocket.SetAbortiveClose(_target!.Fd);
-            }
+            NativeSocket.SetAbortiveClose(_client.Fd);
+            if (_target is not null) NativeSocket.SetAbortiveClose(_target.Fd);
         }
+        ForgetOutgoing();
         if (_clientSlot >= 0) _loop.Unregister(_clientSlot, _client.Fd);
         if (_targetSlot >= 0) _loop.Unregister(_targetSlot, _target!.Fd);
         _client.Dispose();
         _target?.Dispose();
 
         _engine.OnConnectionClosed(_listener, BuildStatistics(reason, error, lost));
+    }
+
+    private void ForgetOutgoing()
+    {
+        LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetEndPoint);
+        _targetLocalEndPoint = null;
     }
 
     private ConnectionStatistics BuildStatistics(CloseReason reason, string? error, long lost)

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using ZeroCopyPS.Engine.Interop;
 using ZeroCopyPS.Engine.Proxy;
 
@@ -7,7 +6,8 @@ namespace ZeroCopyPS.Engine.Epoll;
 /// <summary>
 /// A listening socket on the engine's first loop. Accepts natively (accept4, nonblocking) so no
 /// accepted descriptor is ever known to .NET's own epoll, and hands each one to a loop round-robin.
-/// At the connection limit it stops accepting (clients wait in the kernel backlog) until a connection closes.
+/// At the connection limit or the descriptor budget it stops accepting (clients wait in the kernel
+/// backlog) until a connection closes or the next sweep finds room.
 /// </summary>
 internal sealed unsafe class EpollListener : IEventHandler
 {
@@ -16,34 +16,28 @@ internal sealed unsafe class EpollListener : IEventHandler
 
     private readonly EpollProxyEngine _engine;
     private readonly EventLoop _loop;
-    private readonly Socket _socket;
+    private readonly BoundListener _bound;
     private readonly int _fd;
-    private readonly string? _unixPathToRemove;
     private int _slot = -1;
     private bool _closed;
-    private int _closedFlag;
     private bool _runScheduled;
     private long _retryAtMs;
     private int _paused;
 
-    public EpollListener(EpollProxyEngine engine, EventLoop loop, Socket socket, ProxyEndpoint configured)
+    public EpollListener(EpollProxyEngine engine, EventLoop loop, BoundListener bound)
     {
         _engine = engine;
         _loop = loop;
-        _socket = socket;
-        _fd = (int)socket.Handle;
-        IsUnix = configured.IsUnix;
-        _unixPathToRemove = configured.IsUnix && !configured.IsAbstractUnix ? configured.UnixPath : null;
-        ListenText = ProxyEndpoint.Format(socket.LocalEndPoint);
-        if (IsUnix && ListenText is "" or "unix:") ListenText = configured.Text;
+        _bound = bound;
+        _fd = (int)bound.Socket.Handle;
         NativeSocket.SetNonBlocking(_fd);
     }
 
-    public string ListenText { get; }
+    public string ListenText => _bound.ListenText;
 
-    public bool IsUnix { get; }
+    public bool IsUnix => _bound.IsUnix;
 
-    public System.Net.EndPoint? BoundEndPoint => _socket.LocalEndPoint;
+    public System.Net.EndPoint BoundEndPoint => _bound.EndPoint;
 
     public int SweepIndex { get; set; } = -1;
 
@@ -65,7 +59,8 @@ internal sealed unsafe class EpollListener : IEventHandler
 
     public void OnSweep(long nowMilliseconds)
     {
-        if (_retryAtMs != 0 && nowMilliseconds >= _retryAtMs)
+        // Paused for want of descriptors, another proxy of the process may have freed some.
+        if (Interlocked.Exchange(ref _paused, 0) == 1 || (_retryAtMs != 0 && nowMilliseconds >= _retryAtMs))
         {
             _retryAtMs = 0;
             Accept();
@@ -81,8 +76,8 @@ internal sealed unsafe class EpollListener : IEventHandler
     }
 
     // Invariant: edge-triggered, so every wake-up accepts until EAGAIN, except when it stops on purpose
-    // (connection limit, per-wake cap, out of descriptors) and then it arranges its own next call
-    // (resume on close, ScheduleRun, sweep retry): a pending client is never left without a wake-up.
+    // (connection limit, descriptor budget, per-wake cap, out of descriptors) and then it arranges its
+    // own next call (resume on close, sweep, ScheduleRun, retry): a pending client is never left without a wake-up.
     private void Accept()
     {
         if (_closed) return;
@@ -104,7 +99,8 @@ internal sealed unsafe class EpollListener : IEventHandler
                 _engine.ReleaseReservation();
                 if (errno == Errno.EAGAIN) return;
                 if (errno is Errno.EINTR or Errno.ECONNABORTED) continue;
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the client stays queued; try again shortly.
+                if (errno is Errno.EMFILE or Errno.ENFILE) RefusePending();
+                // ENOBUFS, ENOMEM, or descriptors still short: the clients stay queued; try again shortly.
                 _retryAtMs = Environment.TickCount64 + RetryAfterErrorMilliseconds;
                 return;
             }
@@ -117,32 +113,29 @@ internal sealed unsafe class EpollListener : IEventHandler
         }
     }
 
-    /// <summary>Loop thread: stops listening at once; the socket file of a Unix listener is removed.</summary>
+    // The process ran out of descriptors although the budget allowed the accept: something else holds
+    // them. Re-read what is left, and tell the waiting clients at once (reset) rather than leave them
+    // in a backlog nobody can serve.
+    private void RefusePending()
+    {
+        DescriptorBudget.Refresh();
+        for (int i = 0; i < MaxAcceptsPerWake && DescriptorBudget.RefuseOnePending(_fd); i++)
+            _engine.CountRefused();
+    }
+
+    /// <summary>Loop thread: stops listening at once; the socket file of a Unix listener is removed if still ours.</summary>
     public void Close()
     {
         if (_closed) return;
+        _closed = true;
         _loop.RemoveFromSweep(this);
         if (_slot >= 0) _loop.Unregister(_slot, _fd);
-        Release();
+        _bound.Close();
     }
 
     /// <summary>
     /// Stop's last resort, once the loops are gone (or never answered): the loop's tables are not
     /// touched, only the socket and its file are released. Idempotent with <see cref="Close"/>.
     /// </summary>
-    public void CloseFromAnyThreadAfterLoopsEnded()
-    {
-        if (!Volatile.Read(ref _closed)) Release();
-    }
-
-    private void Release()
-    {
-        if (Interlocked.Exchange(ref _closedFlag, 1) != 0) return;
-        Volatile.Write(ref _closed, true);
-        _socket.Dispose();
-        if (_unixPathToRemove is not null)
-        {
-            try { File.Delete(_unixPathToRemove); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
+    public void CloseFromAnyThreadAfterLoopsEnded() => _bound.Close();
 }

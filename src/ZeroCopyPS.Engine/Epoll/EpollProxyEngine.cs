@@ -19,10 +19,12 @@ internal sealed class EpollProxyEngine : IProxyEngine
     private readonly PipePool _pipes;
     private readonly List<EpollListener> _listeners = new();
     private readonly ManualResetEventSlim _drained = new(false);
+    private readonly ManualResetEventSlim _drainCut = new(false);
     private readonly DateTimeOffset _startTime = DateTimeOffset.Now;
     private long _activeConnections;
     private long _totalConnections;
     private long _failedConnections;
+    private long _refusedConnections;
     private int _nextLoop;
     private volatile bool _draining;
     private int _faulted;
@@ -62,31 +64,19 @@ internal sealed class EpollProxyEngine : IProxyEngine
 
     public static IProxyEngine Start(ProxyOptions options, IProxyObserver observer)
     {
-        var sockets = new List<(Socket Socket, ProxyEndpoint Configured)>();
-        try
-        {
-            foreach (ProxyEndpoint endpoint in options.Listen)
-                foreach (Socket socket in ListenSocketFactory.BindAll(endpoint, options.ListenBacklog))
-                    sockets.Add((socket, endpoint));
-        }
-        catch
-        {
-            foreach (var (socket, _) in sockets) socket.Dispose();
-            throw;
-        }
-
+        List<BoundListener> bound = ListenSocketFactory.BindAll(options);
         EpollProxyEngine? engine = null;
         try
         {
             engine = new EpollProxyEngine(options, observer);
-            foreach (var (socket, configured) in sockets)
-                engine._listeners.Add(new EpollListener(engine, engine._loops[0], socket, configured));
-            engine.BoundEndPoints = engine._listeners.Select(l => l.BoundEndPoint!).ToArray();
+            foreach (BoundListener listener in bound)
+                engine._listeners.Add(new EpollListener(engine, engine._loops[0], listener));
+            engine.BoundEndPoints = bound.Select(l => l.EndPoint).ToArray();
         }
         catch
         {
             // epoll_create1 or eventfd refused (EMFILE): nothing may stay bound or open.
-            foreach (var (socket, _) in sockets) socket.Dispose();
+            foreach (BoundListener listener in bound) listener.Close();
             engine?.DisposeLoops();
             throw;
         }
@@ -95,16 +85,27 @@ internal sealed class EpollProxyEngine : IProxyEngine
         return engine;
     }
 
-    /// <summary>Counts a connection against MaxConnections before it is accepted.</summary>
+    /// <summary>
+    /// Counts a connection against MaxConnections and reserves its descriptors before it is accepted;
+    /// false at either limit (accepting then pauses).
+    /// </summary>
     public bool TryReserveConnection()
     {
         if (_draining) return false;
-        if (Interlocked.Increment(ref _activeConnections) <= Options.MaxConnections) return true;
+        if (Interlocked.Increment(ref _activeConnections) <= Options.MaxConnections && DescriptorBudget.TryReserve(DescriptorBudget.PerConnection))
+            return true;
         Interlocked.Decrement(ref _activeConnections);
         return false;
     }
 
-    public void ReleaseReservation() => Interlocked.Decrement(ref _activeConnections);
+    public void ReleaseReservation()
+    {
+        DescriptorBudget.Release(DescriptorBudget.PerConnection);
+        Interlocked.Decrement(ref _activeConnections);
+    }
+
+    /// <summary>A pending client was reset because the process had no descriptor left for it.</summary>
+    public void CountRefused() => Interlocked.Increment(ref _refusedConnections);
 
     /// <summary>Listener thread: gives an accepted descriptor to the next loop.</summary>
     public void Dispatch(EpollListener listener, int fd, EndPoint? client)
@@ -132,6 +133,7 @@ internal sealed class EpollProxyEngine : IProxyEngine
         {
             // An observer must not throw; if it does, the proxy still serves.
         }
+        DescriptorBudget.Release(DescriptorBudget.PerConnection);
         long active = Interlocked.Decrement(ref _activeConnections);
         if (_draining && active == 0) _drained.Set();
         foreach (EpollListener l in _listeners) l.ResumeIfPaused();
@@ -177,29 +179,46 @@ internal sealed class EpollProxyEngine : IProxyEngine
             MaxPipes = _pipes.MaxPipes,
             PipeCapacityBytes = _pipes.CapacityBytes,
             EventLoops = _loops.Length,
+            RefusedConnections = Interlocked.Read(ref _refusedConnections),
         };
     }
 
     // Stop: listeners close at once; open connections get drainTimeout to finish by themselves; the
     // rest are aborted (reset, counted as ProxyStopped); then the loops end and every pipe is closed.
+    // Each step runs whatever the one before it did (threw, timed out): a stop that faults still stops.
     public void Stop(TimeSpan drainTimeout)
     {
         if (_loops.Any(l => l.IsOnLoopThread))
             throw new InvalidOperationException("A proxy cannot be stopped from its own engine thread (an observer callback).");
         _draining = true;
-        RunOnLoops(loop => { if (loop.Index == 0) foreach (EpollListener l in _listeners) l.Close(); }, LoopStopTimeout);
-        if (Interlocked.Read(ref _activeConnections) > 0) _drained.Wait(drainTimeout);
-        RunOnLoops(loop =>
+        try
         {
-            foreach (IEventHandler handler in loop.SweptHandlers.ToArray())
-                if (handler is EpollConnection connection) connection.Abort();
-        }, LoopStopTimeout);
-        DisposeLoops();
-        // A loop that faulted or did not answer never closed its listeners: close them from here, so
-        // the port and the socket file are released whatever state the loops are in.
-        foreach (EpollListener listener in _listeners) listener.CloseFromAnyThreadAfterLoopsEnded();
-        _pipes.Dispose();
+            RunOnLoops(loop => { if (loop.Index == 0) foreach (EpollListener l in _listeners) l.Close(); }, LoopStopTimeout);
+            if (Interlocked.Read(ref _activeConnections) > 0)
+                WaitHandle.WaitAny([_drained.WaitHandle, _drainCut.WaitHandle], WaitTime.Bounded(drainTimeout));
+        }
+        finally
+        {
+            try
+            {
+                RunOnLoops(loop =>
+                {
+                    foreach (IEventHandler handler in loop.SweptHandlers.ToArray())
+                        if (handler is EpollConnection connection) connection.Abort();
+                }, LoopStopTimeout);
+            }
+            finally
+            {
+                DisposeLoops();
+                // A loop that faulted or did not answer never closed its listeners: close them from here, so
+                // the port and the socket file are released whatever state the loops are in.
+                foreach (EpollListener listener in _listeners) listener.CloseFromAnyThreadAfterLoopsEnded();
+                _pipes.Dispose();
+            }
+        }
     }
+
+    public void CutDrainShort() => _drainCut.Set();
 
     private void DisposeLoops()
     {

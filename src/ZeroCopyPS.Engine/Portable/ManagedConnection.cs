@@ -22,6 +22,8 @@ internal sealed class ManagedConnection
     private readonly CancellationTokenSource _abort = new();
     private Socket? _target;
     private EndPoint? _targetEndPoint;
+    private EndPoint? _targetLocalEndPoint;
+    private readonly IPEndPoint? _clientEndPoint;
     private long _connectedTimestamp;
     private long _clientToTarget, _targetToClient;
     // Read from one peer, not yet sent to the other: what an abort loses. Each written by its direction only.
@@ -34,8 +36,10 @@ internal sealed class ManagedConnection
         _engine = engine;
         _client = client;
         _listenText = listenText;
-        _clientText = client.RemoteEndPoint is IPEndPoint remote ? ProxyEndpoint.Format(remote) : listenText;
+        _clientEndPoint = client.RemoteEndPoint as IPEndPoint;
+        _clientText = _clientEndPoint is not null ? ProxyEndpoint.Format(_clientEndPoint) : listenText;
         _id = id;
+        if (client.AddressFamily != AddressFamily.Unix) ConfigureTcp(client);
         LastActivityMs = Environment.TickCount64;
     }
 
@@ -61,6 +65,8 @@ internal sealed class ManagedConnection
         string? error = null;
         try
         {
+            if (LoopGuard.IsOwnOutgoing(_clientEndPoint, () => _client.LocalEndPoint))
+                throw new ProxyLoopException($"the client {_clientText} is this process's own connection to a target: a proxy loop, reset instead of forwarded again");
             await ConnectAsync();
             _connectedTimestamp = Stopwatch.GetTimestamp();
             LastActivityMs = Environment.TickCount64;
@@ -77,6 +83,11 @@ internal sealed class ManagedConnection
             reason = CloseReason.ConnectFailed;
             error = e.Message;
         }
+        catch (ProxyLoopException e)
+        {
+            reason = CloseReason.ProxyLoop;
+            error = e.Message;
+        }
         catch (SocketException e)
         {
             reason = e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted
@@ -89,12 +100,13 @@ internal sealed class ManagedConnection
             error = e.Message;
         }
         long lost = Volatile.Read(ref _clientToTargetInFlight) + Volatile.Read(ref _targetToClientInFlight);
-        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped || lost > 0)
+        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped or CloseReason.ProxyLoop || lost > 0)
         {
             // A cut stream must not look complete to a peer: reset instead of a clean FIN.
             TryLingerZero(_client);
             if (_target is not null) TryLingerZero(_target);
         }
+        LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetEndPoint);
         _client.Dispose();
         _target?.Dispose();
         return BuildStatistics(reason, error, lost);
@@ -119,7 +131,12 @@ internal sealed class ManagedConnection
             try
             {
                 await socket.ConnectAsync(candidate, _abort.Token);
-                if (candidate.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
+                if (candidate.AddressFamily != AddressFamily.Unix)
+                {
+                    ConfigureTcp(socket);
+                    _targetLocalEndPoint = socket.LocalEndPoint;
+                    LoopGuard.AddOutgoing(_targetLocalEndPoint, candidate);
+                }
                 _target = socket;
                 _targetEndPoint = candidate;
                 return;
@@ -127,7 +144,7 @@ internal sealed class ManagedConnection
             catch (SocketException e)
             {
                 socket.Dispose();
-                lastError = $"connect to {ProxyEndpoint.Format(candidate)} failed: {e.Message}";
+                lastError = $"connect to {ProxyEndpoint.Format(candidate)} failed: {DescribeConnectFailure(candidate, e)}";
             }
             catch
             {
@@ -194,6 +211,20 @@ internal sealed class ManagedConnection
         }
     }
 
+    // Urgent (out-of-band) bytes stay in the stream, as the epoll engine keeps them: without
+    // SO_OOBINLINE the kernel holds the byte aside and a stream read never sees it.
+    private static void ConfigureTcp(Socket socket)
+    {
+        socket.NoDelay = true;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.OutOfBandInline, true);
+    }
+
+    // .NET reports a Unix path with no socket behind it as "Cannot assign requested address"; say what it is.
+    private static string DescribeConnectFailure(EndPoint candidate, SocketException e) =>
+        candidate is UnixDomainSocketEndPoint && e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.AddressFamilyNotSupported
+            ? "no such socket file (nothing listens at that path)"
+            : e.Message;
+
     private static void TryLingerZero(Socket socket)
     {
         try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
@@ -215,4 +246,6 @@ internal sealed class ManagedConnection
     }
 
     private sealed class ConnectFailedException(string message) : Exception(message);
+
+    private sealed class ProxyLoopException(string message) : Exception(message);
 }

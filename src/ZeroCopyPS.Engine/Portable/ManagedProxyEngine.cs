@@ -12,8 +12,11 @@ namespace ZeroCopyPS.Engine.Portable;
 /// </summary>
 internal sealed class ManagedProxyEngine : IProxyEngine
 {
+    private const int RetryMilliseconds = 100;
+
     private readonly IProxyObserver _observer;
-    private readonly List<(Socket Socket, string Text)> _listeners;
+    private readonly List<BoundListener> _listeners;
+    private readonly TaskCompletionSource _drainCut = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopAccepting = new();
     private readonly SemaphoreSlim _connectionSlots;
     private readonly ConcurrentDictionary<ManagedConnection, Task> _open = new();
@@ -21,14 +24,14 @@ internal sealed class ManagedProxyEngine : IProxyEngine
     private readonly Timer _sweep;
     private readonly List<Task> _acceptLoops = new();
     private readonly DateTimeOffset _startTime = DateTimeOffset.Now;
-    private long _totalConnections, _failedConnections;
+    private long _totalConnections, _failedConnections, _refusedConnections;
 
-    private ManagedProxyEngine(ProxyOptions options, IProxyObserver observer, List<(Socket, string)> listeners)
+    private ManagedProxyEngine(ProxyOptions options, IProxyObserver observer, List<BoundListener> listeners)
     {
         Options = options;
         _observer = observer;
         _listeners = listeners;
-        BoundEndPoints = listeners.Select(l => l.Item1.LocalEndPoint!).ToArray(); // still readable after stop
+        BoundEndPoints = listeners.Select(l => l.EndPoint).ToArray();
         Resolver = new TargetResolver(options.Target);
         Buffers = new BufferPool(options.BufferSizeBytes, maxIdle: 64);
         _connectionSlots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
@@ -47,23 +50,9 @@ internal sealed class ManagedProxyEngine : IProxyEngine
 
     public static IProxyEngine Start(ProxyOptions options, IProxyObserver observer)
     {
-        var listeners = new List<(Socket, string)>();
-        try
-        {
-            foreach (ProxyEndpoint endpoint in options.Listen)
-                foreach (Socket socket in ListenSocketFactory.BindAll(endpoint, options.ListenBacklog))
-                {
-                    string text = ProxyEndpoint.Format(socket.LocalEndPoint);
-                    listeners.Add((socket, endpoint.IsUnix ? endpoint.Text : text));
-                }
-        }
-        catch
-        {
-            foreach (var (socket, _) in listeners) socket.Dispose();
-            throw;
-        }
+        List<BoundListener> listeners = ListenSocketFactory.BindAll(options);
         var engine = new ManagedProxyEngine(options, observer, listeners);
-        foreach (var (socket, text) in listeners) engine._acceptLoops.Add(Task.Run(() => engine.AcceptLoopAsync(socket, text)));
+        foreach (BoundListener listener in listeners) engine._acceptLoops.Add(Task.Run(() => engine.AcceptLoopAsync(listener)));
         return engine;
     }
 
@@ -74,8 +63,9 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         else Interlocked.Add(ref _counters.BytesTargetToClient, bytes);
     }
 
-    // At the limit the loop waits for a free slot before accepting: clients wait in the backlog.
-    private async Task AcceptLoopAsync(Socket listener, string listenText)
+    // At the connection limit or the descriptor budget the loop waits before accepting: clients wait in
+    // the backlog. The budget is process-wide, so room made by another proxy is found by polling.
+    private async Task AcceptLoopAsync(BoundListener listener)
     {
         CancellationToken token = _stopAccepting.Token;
         while (!token.IsCancellationRequested)
@@ -83,6 +73,8 @@ internal sealed class ManagedProxyEngine : IProxyEngine
             try
             {
                 await _connectionSlots.WaitAsync(token);
+                while (!DescriptorBudget.TryReserve(DescriptorBudget.PerConnection))
+                    await Task.Delay(RetryMilliseconds, token);
             }
             catch (OperationCanceledException)
             {
@@ -91,21 +83,21 @@ internal sealed class ManagedProxyEngine : IProxyEngine
             Socket client;
             try
             {
-                client = await listener.AcceptAsync(token);
+                client = await listener.Socket.AcceptAsync(token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException || token.IsCancellationRequested)
             {
-                _connectionSlots.Release();
+                ReleaseSlot();
                 return;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
-                _connectionSlots.Release();
-                await Task.Delay(100, CancellationToken.None); // EMFILE and friends: the client stays queued
+                ReleaseSlot();
+                if (e.SocketErrorCode == SocketError.TooManyOpenSockets) RefusePending(listener);
+                await Task.Delay(RetryMilliseconds, CancellationToken.None); // the clients stay queued
                 continue;
             }
-            if (client.AddressFamily != AddressFamily.Unix) client.NoDelay = true;
-            var connection = new ManagedConnection(this, client, listenText, Interlocked.Increment(ref _totalConnections));
+            var connection = new ManagedConnection(this, client, listener.ListenText, Interlocked.Increment(ref _totalConnections));
             // The gate keeps the connection from finishing (and leaving _open) before it was added.
             var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _open[connection] = RunConnectionAsync(connection, registered.Task);
@@ -122,7 +114,22 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         else if (statistics.FallbackReason != FallbackReason.None) Interlocked.Add(ref _counters.SpliceFallbacks, 2);
         try { _observer.OnConnectionClosed(statistics); } catch (Exception) { }
         _open.TryRemove(connection, out _);
+        ReleaseSlot();
+    }
+
+    private void ReleaseSlot()
+    {
+        DescriptorBudget.Release(DescriptorBudget.PerConnection);
         _connectionSlots.Release();
+    }
+
+    // Out of descriptors although the budget allowed the accept: tell waiting clients at once (see
+    // DescriptorBudget.RefuseOnePending).
+    private void RefusePending(BoundListener listener)
+    {
+        DescriptorBudget.Refresh();
+        for (int i = 0; i < 64 && DescriptorBudget.RefuseOnePending((int)listener.Socket.Handle); i++)
+            Interlocked.Increment(ref _refusedConnections);
     }
 
     // On a timer thread: an exception here would end the process, so none may escape.
@@ -158,7 +165,7 @@ internal sealed class ManagedProxyEngine : IProxyEngine
     public ProxyStatus GetStatus(bool isRunning) => new()
     {
         Name = Options.Name,
-        ListenEndPoints = _listeners.Select(l => l.Text).ToArray(),
+        ListenEndPoints = _listeners.Select(l => l.ListenText).ToArray(),
         Target = Options.Target.Text,
         CopyMode = Options.CopyMode,
         Engine = Kind,
@@ -177,28 +184,35 @@ internal sealed class ManagedProxyEngine : IProxyEngine
         MaxPipes = 0,
         PipeCapacityBytes = 0,
         EventLoops = 0,
+        RefusedConnections = Interlocked.Read(ref _refusedConnections),
     };
 
+    // Listeners close at once; open connections get drainTimeout, the rest are aborted (reset). Each
+    // step runs whatever the one before it did: a stop that faults still stops.
     public void Stop(TimeSpan drainTimeout)
     {
         _stopAccepting.Cancel();
-        foreach (var (socket, text) in _listeners)
+        try
         {
-            socket.Dispose();
-            if (text.StartsWith("unix:/", StringComparison.Ordinal)) TryDelete(text[5..]);
+            foreach (BoundListener listener in _listeners) listener.Close();
+            Task.WaitAll(_acceptLoops.ToArray(), TimeSpan.FromSeconds(2));
+            Task drained = Task.WhenAll(_open.Values.ToArray());
+            Task.WhenAny(drained, _drainCut.Task).Wait(WaitTime.Bounded(drainTimeout));
         }
-        Task.WaitAll(_acceptLoops.ToArray(), TimeSpan.FromSeconds(2));
-        Task drained = Task.WhenAll(_open.Values.ToArray());
-        if (!drained.Wait(drainTimeout))
+        finally
         {
-            foreach (ManagedConnection connection in _open.Keys) connection.Abort(CloseReason.ProxyStopped);
-            Task.WhenAll(_open.Values.ToArray()).Wait(TimeSpan.FromSeconds(2));
+            try
+            {
+                foreach (ManagedConnection connection in _open.Keys) connection.Abort(CloseReason.ProxyStopped);
+                Task.WhenAll(_open.Values.ToArray()).Wait(TimeSpan.FromSeconds(2));
+            }
+            finally
+            {
+                foreach (BoundListener listener in _listeners) listener.Close();
+                _sweep.Dispose();
+            }
         }
-        _sweep.Dispose();
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void CutDrainShort() => _drainCut.TrySetResult();
 }

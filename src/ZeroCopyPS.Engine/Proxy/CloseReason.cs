@@ -26,4 +26,10 @@ public enum CloseReason
 
     /// <summary>An unexpected engine error; see the statistics' error text.</summary>
     Error = 7,
+
+    /// <summary>
+    /// The connection came from one of this process's own target connections (the target is the proxy
+    /// itself, or proxies point at each other); it was reset instead of being forwarded again.
+    /// </summary>
+    ProxyLoop = 8,
 }

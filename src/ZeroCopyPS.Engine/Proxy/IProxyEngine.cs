@@ -13,4 +13,7 @@ internal interface IProxyEngine
 
     /// <summary>Closes listeners at once, lets open connections finish up to drainTimeout, then closes them. Bounded, idempotent.</summary>
     void Stop(TimeSpan drainTimeout);
+
+    /// <summary>Any thread: a Stop waiting for its drain stops waiting now (the process is ending). Idempotent.</summary>
+    void CutDrainShort();
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Net;
 
 namespace ZeroCopyPS.Engine.Proxy;
@@ -9,18 +10,53 @@ namespace ZeroCopyPS.Engine.Proxy;
 /// </summary>
 public sealed class ProxyServer : IDisposable
 {
-    // Every running proxy of the process, for the exit hook below.
+    // Every running proxy of the process, for the exit and signal hooks below.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<ProxyServer, byte> Running = new();
 
-    // When the process exits, the kernel would close every socket with a FIN: a target would take a
-    // stream cut mid-transfer for a complete one. Stopping with no drain resets open connections instead.
-    static ProxyServer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    // How long the hooks wait for every proxy to reset its connections before the process goes anyway.
+    private static readonly TimeSpan ExitStopTimeout = TimeSpan.FromSeconds(3);
+
+    // Kept alive for the life of the process: a collected registration unregisters its handler.
+    private static readonly PosixSignalRegistration?[] SignalRegistrations;
+
+    // When the process ends, the kernel would close every socket with a FIN: a peer would take a stream
+    // cut mid-transfer for a complete one. So every exit path stops every proxy with no drain, which
+    // resets open connections and removes socket files (docs/ARCHITECTURE.md, "Process exit and signals").
+    // pwsh runs no ProcessExit handlers on SIGTERM or SIGHUP, so those signals get their own hook; it
+    // does not cancel the signal, whose default action (ending the process) follows.
+    static ProxyServer()
     {
-        foreach (ProxyServer server in Running.Keys)
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAllForExit();
+        SignalRegistrations =
+        [
+            TryRegister(PosixSignal.SIGTERM),
+            TryRegister(PosixSignal.SIGHUP),
+        ];
+    }
+
+    private static PosixSignalRegistration? TryRegister(PosixSignal signal)
+    {
+        try
         {
-            try { server.Stop(TimeSpan.Zero); } catch (Exception) { }
+            return PosixSignalRegistration.Create(signal, _ => StopAllForExit());
         }
-    };
+        catch (Exception e) when (e is PlatformNotSupportedException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Stops every proxy of the process at once with no drain, in parallel, bounded.</summary>
+    internal static void StopAllForExit()
+    {
+        ProxyServer[] servers = Running.Keys.ToArray();
+        // A stop already draining (Stop-ZeroCopyProxy a moment ago) holds the stop lock: cut its drain short.
+        foreach (ProxyServer server in servers) server._engine.CutDrainShort();
+        Task[] stops = servers
+            .Select(server => Task.Run(() => { try { server.Stop(TimeSpan.Zero); } catch (Exception) { } }))
+            .ToArray();
+        try { Task.WaitAll(stops, ExitStopTimeout); } catch (AggregateException) { }
+    }
 
     private readonly IProxyEngine _engine;
     private readonly object _stopLock = new();
@@ -65,15 +101,36 @@ public sealed class ProxyServer : IDisposable
             throw new ProxyStartException(ProxyStartFailure.UnsupportedPlatform, options.Name,
                 "The epoll/splice engine needs Linux. Use -Engine Managed (buffered copy) on this platform.");
 
+        DescriptorBudget.Refresh();
         IProxyEngine engine = kind == EngineKind.Epoll
             ? Epoll.EpollProxyEngine.Start(options, observer)
             : Portable.ManagedProxyEngine.Start(options, observer);
-        var server = new ProxyServer(options, engine);
+        // Counted again with this proxy's own listeners and loops open: what is left is what it can serve.
+        DescriptorBudget.Refresh();
+        long affordable = (DescriptorBudget.Allowance - DescriptorBudget.Held) / DescriptorBudget.PerConnection;
+        var server = new ProxyServer(options, engine)
+        {
+            EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
+            DescriptorLimit = DescriptorBudget.Limit,
+        };
         Running[server] = 0;
         return server;
     }
 
-    public ProxyStatus GetStatus() => _engine.GetStatus(IsRunning);
+    /// <summary>
+    /// Connections the proxy can hold at once when it started: MaxConnections, or fewer when the
+    /// process's descriptor limit allows fewer (see <see cref="ProxyStatus.EffectiveMaxConnections"/>).
+    /// </summary>
+    public int EffectiveMaxConnections { get; private init; }
+
+    /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
+    public long DescriptorLimit { get; private init; }
+
+    public ProxyStatus GetStatus() => _engine.GetStatus(IsRunning) with
+    {
+        EffectiveMaxConnections = EffectiveMaxConnections,
+        DescriptorLimit = DescriptorLimit,
+    };
 
     /// <summary>Stops with the configured drain timeout.</summary>
     public void Stop() => Stop(Options.DrainTimeout);
@@ -88,8 +145,14 @@ public sealed class ProxyServer : IDisposable
         {
             if (_stopRequested) return;
             _stopRequested = true;
-            Running.TryRemove(this, out _);
-            _engine.Stop(drainTimeout);
+            try
+            {
+                _engine.Stop(WaitTime.Bounded(drainTimeout));
+            }
+            finally
+            {
+                Running.TryRemove(this, out _);
+            }
         }
     }
 

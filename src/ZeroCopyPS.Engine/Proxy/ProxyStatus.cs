@@ -3,7 +3,7 @@ using ZeroCopyPS.Engine.Copy;
 namespace ZeroCopyPS.Engine.Proxy;
 
 /// <summary>A live snapshot of a running proxy's counters.</summary>
-public sealed class ProxyStatus
+public sealed record ProxyStatus
 {
     public required string Name { get; init; }
     public required IReadOnlyList<string> ListenEndPoints { get; init; }
@@ -26,4 +26,16 @@ public sealed class ProxyStatus
     /// <summary>Effective pipe capacity (F_GETPIPE_SZ of the first pipe), 0 before any pipe was made.</summary>
     public required int PipeCapacityBytes { get; init; }
     public required int EventLoops { get; init; }
+
+    /// <summary>Pending clients reset because the process had no descriptor left for them (accept-and-close).</summary>
+    public required long RefusedConnections { get; init; }
+
+    /// <summary>
+    /// Connections this proxy can hold at once: MaxConnections, or fewer when the process's descriptor
+    /// limit (less the runtime's headroom and what else is open) allows fewer. Set when the proxy started.
+    /// </summary>
+    public int EffectiveMaxConnections { get; init; }
+
+    /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
+    public long DescriptorLimit { get; init; }
 }
