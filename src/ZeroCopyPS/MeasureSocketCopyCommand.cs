@@ -22,6 +22,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     private const string EndpointSet = "Endpoint";
     private const long MaxSizeBytes = 1L << 30;
     private const int ProgressActivityId = 0x5a43;
+    private const double MaxDurationSeconds = 24 * 3_600;
 
     private readonly CancellationTokenSource _stopping = new();
     private long _lastProgressTicks;
@@ -90,7 +91,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     /// </summary>
     [Parameter]
     [TimeSpanTransformation]
-    [ValidateTimeSpan(AllowZero = false)]
+    [ValidateTimeSpan(MaxDurationSeconds, AllowZero = false)]
     public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(10);
 
     protected override void ProcessRecord()

@@ -45,56 +45,65 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     public EngineKind Engine { get; set; }
 
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(ProxyOptionLimits.MaxConnectionsMinimum, ProxyOptionLimits.MaxConnectionsMaximum)]
     public int MaxConnections { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 65535)]
+    [ValidateRange(ProxyOptionLimits.ListenBacklogMinimum, ProxyOptionLimits.ListenBacklogMaximum)]
     public int ListenBacklog { get; set; }
 
     /// <summary>A number is seconds; a TimeSpan or '00:00:10' works too.</summary>
     [Parameter]
     [TimeSpanTransformation]
-    [ValidateTimeSpan(AllowZero = false)]
+    [ValidateTimeSpan(ProxyOptionLimits.ConnectTimeoutMaximumSeconds, AllowZero = false)]
     public TimeSpan ConnectTimeout { get; set; }
 
     /// <summary>Zero disables.</summary>
     [Parameter]
     [TimeSpanTransformation]
-    [ValidateTimeSpan(AllowZero = true)]
+    [ValidateTimeSpan(ProxyOptionLimits.InactivityTimeoutMaximumSeconds, AllowZero = true)]
     public TimeSpan IdleTimeout { get; set; }
 
     /// <summary>Zero disables.</summary>
     [Parameter]
     [TimeSpanTransformation]
-    [ValidateTimeSpan(AllowZero = true)]
+    [ValidateTimeSpan(ProxyOptionLimits.InactivityTimeoutMaximumSeconds, AllowZero = true)]
     public TimeSpan HalfCloseTimeout { get; set; }
 
     [Parameter]
     [TimeSpanTransformation]
-    [ValidateTimeSpan(AllowZero = true)]
+    [ValidateTimeSpan(ProxyOptionLimits.DrainTimeoutMaximumSeconds, AllowZero = true)]
     public TimeSpan DrainTimeout { get; set; }
 
     /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default.</summary>
     [Parameter]
     [ByteSizeTransformation]
-    [ValidateByteSize(0, 256L << 20)]
+    [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
     public int PipeSize { get; set; }
 
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum)]
     public int MaxPipes { get; set; }
 
     /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB').</summary>
     [Parameter]
     [ByteSizeTransformation]
-    [ValidateByteSize(1024, 16L << 20)]
+    [ValidateByteSize(ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum)]
     public int BufferSize { get; set; }
 
     /// <summary>0 means one per processor.</summary>
     [Parameter]
-    [ValidateRange(0, 256)]
+    [ValidateRange(0, ProxyOptionLimits.EventLoopCountMaximum)]
     public int EventLoopCount { get; set; }
+
+    /// <summary>
+    /// Permission bits of the socket file of a unix:/path listener: octal (660, '0600') or 'rw-rw----'.
+    /// Connecting needs write permission. Abstract sockets (unix:@name) have no file and no access control.
+    /// </summary>
+    [Parameter]
+    [UnixModeTransformation]
+    [ValidateRange(0, ProxyOptionLimits.UnixSocketModeMaximum)]
+    public int UnixSocketMode { get; set; }
 
     /// <summary>Unread statistics (and, separately, unread errors) kept at most; the oldest go first.</summary>
     [Parameter]
@@ -155,6 +164,7 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
         JobRepository.Add(job);
         job.StopWhenRunspaceCloses(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
+        ReportStart(options, job.ListenEndPoints, job.EffectiveMaxConnections, job.DescriptorLimit);
         WriteObject(job);
     }
 
@@ -172,7 +182,9 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
             ThrowTerminatingError(MapStartFailure(e, options));
         }
 
-        WriteVerbose($"Proxy '{options.Name}' listening on {string.Join(", ", _foregroundServer!.ListenEndPoints.Select(ProxyEndpoint.Format))}, forwarding to {options.Target}. Press Ctrl+C to stop.");
+        ReportStart(options, _foregroundServer!.ListenEndPoints.Select(ProxyEndpoint.Format).ToArray(),
+            _foregroundServer.EffectiveMaxConnections, _foregroundServer.DescriptorLimit);
+        WriteVerbose("Press Ctrl+C to stop.");
         try
         {
             long warnedDrops = 0;
@@ -206,6 +218,18 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         }
     }
 
+    // Says where the proxy listens and, when the process's descriptor limit caps the connections it can
+    // hold, by how much: a proxy that silently serves fewer clients than asked is worse than a warning.
+    private void ReportStart(ProxyOptions options, string[] listening, int effectiveMaxConnections, long descriptorLimit)
+    {
+        WriteVerbose($"Proxy '{options.Name}' listening on {string.Join(", ", listening)}, forwarding to {options.Target}; " +
+            $"up to {effectiveMaxConnections} connections at once (descriptor limit {descriptorLimit}).");
+        if (effectiveMaxConnections < options.MaxConnections)
+            WriteWarning($"Proxy '{options.Name}' can hold {effectiveMaxConnections} connections at once, not MaxConnections {options.MaxConnections}: " +
+                $"this process may open {descriptorLimit} descriptors (ulimit -n) and keeps some for PowerShell itself; each connection needs 2, " +
+                "plus 2 per pipe. Further clients wait in the listen backlog. Raise the limit (ulimit -n, LimitNOFILE=) to serve more.");
+    }
+
     private ProxyOptions BuildOptions(List<ProxyEndpoint> listen, ProxyEndpoint target, string name)
     {
         var defaults = new ProxyOptions(listen, target);
@@ -224,6 +248,7 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
             MaxPipes = Pick(nameof(MaxPipes), MaxPipes, defaults.MaxPipes),
             BufferSizeBytes = Pick(nameof(BufferSize), BufferSize, defaults.BufferSizeBytes),
             EventLoopCount = Pick(nameof(EventLoopCount), EventLoopCount, defaults.EventLoopCount),
+            UnixSocketMode = Pick(nameof(UnixSocketMode), UnixSocketMode, defaults.UnixSocketMode),
         };
     }
 
@@ -239,7 +264,12 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     {
         try
         {
-            return ProxyEndpoint.Parse(text);
+            ProxyEndpoint endpoint = ProxyEndpoint.Parse(text);
+            // A relative Unix path means relative to PowerShell's location ($PWD), which is not the
+            // process's working directory; the engine only ever sees the full path.
+            if (endpoint.IsUnix && !endpoint.IsAbstractUnix && !Path.IsPathRooted(endpoint.UnixPath))
+                endpoint = ProxyEndpoint.Parse("unix:" + Path.GetFullPath(endpoint.UnixPath!, SessionState.Path.CurrentFileSystemLocation.ProviderPath));
+            return endpoint;
         }
         catch (FormatException e)
         {

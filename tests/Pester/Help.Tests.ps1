@@ -144,6 +144,7 @@ Describe 'Help of <Name>' -ForEach $cmdletCases {
                 DrainTimeout = 'DrainTimeout'; PipeSize = 'PipeSizeBytes'; MaxPipes = 'MaxPipes'; BufferSize = 'BufferSizeBytes'
                 EventLoopCount = 'EventLoopCount' }
             foreach ($key in $map.Keys) { $expected[$key] = $options.($map[$key]) }
+            $expected['UnixSocketMode'] = '0' + [Convert]::ToString($options.UnixSocketMode, 8)   # documented the way chmod writes it
             $expected['HistoryLimit'] = [ZeroCopyPS.ZeroCopyProxyJob]::DefaultHistoryLimit
         }
         if ($instance -is [IDisposable]) { $instance.Dispose() }

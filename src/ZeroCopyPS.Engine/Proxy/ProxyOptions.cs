@@ -55,31 +55,43 @@ public sealed class ProxyOptions
     /// <summary>Epoll loops (threads); 0 means one per processor.</summary>
     public int EventLoopCount { get; init; }
 
-    /// <summary>Checks every limit; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
+    /// <summary>
+    /// Permission bits of a Unix socket file this proxy creates (connecting needs write permission).
+    /// 0660: the owner and its group may connect, nobody else, whatever the process's umask.
+    /// Abstract sockets have no file and no access control.
+    /// </summary>
+    public int UnixSocketMode { get; init; } = 0b110_110_000; // 0660
+
+    /// <summary>Checks every option against <see cref="ProxyOptionLimits"/>; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {
-        static void Positive(int value, string name)
-        {
-            if (value <= 0) throw new ArgumentOutOfRangeException(name, value, $"{name} must be greater than 0.");
-        }
-        static void NotNegative(TimeSpan value, string name)
-        {
-            if (value < TimeSpan.Zero) throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
-        }
-        Positive(MaxConnections, nameof(MaxConnections));
-        Positive(ListenBacklog, nameof(ListenBacklog));
-        Positive(MaxPipes, nameof(MaxPipes));
-        Positive(AutoSpliceThresholdBytes, nameof(AutoSpliceThresholdBytes));
-        if (BufferSizeBytes < 1024 || BufferSizeBytes > 16 * 1024 * 1024)
-            throw new ArgumentOutOfRangeException(nameof(BufferSizeBytes), BufferSizeBytes, "BufferSizeBytes must be between 1 KiB and 16 MiB.");
-        if (PipeSizeBytes < 0 || PipeSizeBytes > 256 * 1024 * 1024)
-            throw new ArgumentOutOfRangeException(nameof(PipeSizeBytes), PipeSizeBytes, "PipeSizeBytes must be 0 (kernel default) or at most 256 MiB.");
-        if (EventLoopCount < 0 || EventLoopCount > 256)
-            throw new ArgumentOutOfRangeException(nameof(EventLoopCount), EventLoopCount, "EventLoopCount must be 0 (one per processor) to 256.");
+        InRange(MaxConnections, ProxyOptionLimits.MaxConnectionsMinimum, ProxyOptionLimits.MaxConnectionsMaximum, nameof(MaxConnections));
+        InRange(ListenBacklog, ProxyOptionLimits.ListenBacklogMinimum, ProxyOptionLimits.ListenBacklogMaximum, nameof(ListenBacklog));
+        InRange(MaxPipes, ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum, nameof(MaxPipes));
+        InRange(AutoSpliceThresholdBytes, ProxyOptionLimits.AutoSpliceThresholdBytesMinimum, ProxyOptionLimits.AutoSpliceThresholdBytesMaximum, nameof(AutoSpliceThresholdBytes));
+        InRange(BufferSizeBytes, ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum, nameof(BufferSizeBytes));
+        InRange(PipeSizeBytes, 0, ProxyOptionLimits.PipeSizeBytesMaximum, nameof(PipeSizeBytes));
+        InRange(EventLoopCount, 0, ProxyOptionLimits.EventLoopCountMaximum, nameof(EventLoopCount));
+        InRange(UnixSocketMode, 0, ProxyOptionLimits.UnixSocketModeMaximum, nameof(UnixSocketMode));
         if (ConnectTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be greater than zero.");
-        NotNegative(IdleTimeout, nameof(IdleTimeout));
-        NotNegative(HalfCloseTimeout, nameof(HalfCloseTimeout));
-        NotNegative(DrainTimeout, nameof(DrainTimeout));
+        AtMost(ConnectTimeout, ProxyOptionLimits.ConnectTimeoutMaximumSeconds, nameof(ConnectTimeout));
+        AtMost(IdleTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(IdleTimeout));
+        AtMost(HalfCloseTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(HalfCloseTimeout));
+        AtMost(DrainTimeout, ProxyOptionLimits.DrainTimeoutMaximumSeconds, nameof(DrainTimeout));
+    }
+
+    private static void InRange(int value, int minimum, int maximum, string name)
+    {
+        if (value < minimum || value > maximum)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be between {minimum} and {maximum}.");
+    }
+
+    private static void AtMost(TimeSpan value, double maximumSeconds, string name)
+    {
+        if (value < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
+        if (value > TimeSpan.FromSeconds(maximumSeconds))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {TimeSpan.FromSeconds(maximumSeconds)}.");
     }
 }
