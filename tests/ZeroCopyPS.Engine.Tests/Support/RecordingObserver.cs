@@ -28,5 +28,13 @@ public sealed class RecordingObserver : IProxyObserver
         return list;
     }
 
+    /// <summary>Whatever has been reported so far, without waiting.</summary>
+    public List<ConnectionStatistics> TryTakeAll()
+    {
+        var list = new List<ConnectionStatistics>();
+        while (_closed.TryTake(out ConnectionStatistics? statistics)) list.Add(statistics);
+        return list;
+    }
+
     public int Pending => _closed.Count;
 }
