@@ -3,7 +3,8 @@ Child pwsh processes for the fault tests: a proxy that runs in a process of its 
 lower its descriptor limit or umask, send it a signal, and survive its crash.
 
 Start-TestProxyChild starts `pwsh.dll` (never the `dotnet pwsh` launcher, which crashes on SIGTERM)
-through `bash -c 'ulimit ...; umask ...; exec ...'`, so the PID the test holds is pwsh itself. The
+through `bash -c 'ulimit ...; umask ...; exec env --default-signal=INT ...'`, so the PID the test
+holds is pwsh itself, with SIGINT at its default even when the test run inherited it ignored. The
 child runs ChildProxyHost.ps1, which speaks a line protocol (documented there) on stdin/stdout.
 The child ends when its stdin closes, when its own lifetime bound passes, or when the test ends it
 by PID (Stop-TestChild; never by name).
@@ -52,7 +53,9 @@ namespace ZeroCopyPSTests
         {
             var info = new ProcessStartInfo("/bin/bash");
             info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(prelude + "\nexec \"$@\"");
+            // env --default-signal=INT: a shell started in the background (CI runners, `cmd &`) hands its
+            // children SIGINT ignored, and bash cannot undo that; the child must get Ctrl+C as a user would.
+            info.ArgumentList.Add(prelude + "\nexec env --default-signal=INT \"$@\"");
             info.ArgumentList.Add("bash");
             foreach (string a in arguments) info.ArgumentList.Add(a);
             return new ChildProcess(info);
@@ -127,13 +130,15 @@ function Start-TestProxyChild {
     <#
     Starts ChildProxyHost.ps1 in a child pwsh with Start-ZeroCopyProxy @ProxyArguments.
     -DescriptorLimit sets `ulimit -n` (soft and hard); -Umask sets the umask; -Wait runs the proxy
-    with -Wait (foreground) instead of as a job. Returns a ZeroCopyPSTests.ChildProcess; end it with Stop-TestChild.
+    with -Wait (foreground) instead of as a job; -WaitJob runs it as a job and then only Wait-Job,
+    with stdin from /dev/null (pwsh ignores Ctrl+C while its stdin is a pipe). Returns a ZeroCopyPSTests.ChildProcess; end it with Stop-TestChild.
     #>
     param(
         [Parameter(Mandatory)] [hashtable] $ProxyArguments,
         [int] $DescriptorLimit = 0,
         [string] $Umask,
         [switch] $Wait,
+        [switch] $WaitJob,
         [int] $LifetimeSeconds = 180
     )
     $prelude = @()
@@ -143,6 +148,7 @@ function Start-TestProxyChild {
     $arguments = @(Get-TestPwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'ChildProxyHost.ps1'),
         '-ModulePath', $module, '-ProxyArguments', ($ProxyArguments | ConvertTo-Json -Compress), '-LifetimeSeconds', $LifetimeSeconds)
     if ($Wait) { $arguments += '-Wait' }
+    if ($WaitJob) { $arguments += '-WaitJob'; $prelude += 'exec </dev/null' }
     [ZeroCopyPSTests.ChildProcess]::Start(($prelude -join "`n"), [string[]]$arguments)
 }
 

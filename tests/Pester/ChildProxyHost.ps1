@@ -10,6 +10,8 @@ Job mode (default): starts Start-ZeroCopyProxy @ProxyArguments as a job and prin
     stats        CloseReason of every statistics record still in the jobs' Output (not consumed)
     stop         Stop-ZeroCopyProxy for every proxy
   The loop polls with Start-Sleep, so a signal (SIGINT) interrupts it as it would a user's script.
+-WaitJob: like job mode, but after STARTED it only waits for the proxy jobs (Wait-Job), the way a
+  user's script ends, reading no command: pwsh acts on Ctrl+C (SIGINT) only when stdin is not a pipe.
 -Wait: prints 'WAITING <pid>' and runs Start-ZeroCopyProxy @ProxyArguments -Wait, one 'STAT' line per
   statistics record, then 'RETURNED'.
 Either way the child exits when stdin closes or after -LifetimeSeconds, so it cannot outlive a test run.
@@ -18,7 +20,8 @@ param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $ProxyArguments,
     [int] $LifetimeSeconds = 180,
-    [switch] $Wait
+    [switch] $Wait,
+    [switch] $WaitJob
 )
 
 $ErrorActionPreference = 'Stop'
@@ -54,6 +57,12 @@ if ($Wait) {
 
 'STARTED ' + (ConvertTo-Line (Start-Proxy $ProxyArguments))
 
+if ($WaitJob) {
+    $null = Get-ProxyJob | Wait-Job -Timeout $LifetimeSeconds
+    'RETURNED'
+    exit 0
+}
+
 $pending = [Console]::In.ReadLineAsync()
 while ([DateTime]::UtcNow -lt $deadline) {
     if (-not $pending.IsCompleted) { Start-Sleep -Milliseconds 20; continue }
@@ -71,6 +80,12 @@ while ([DateTime]::UtcNow -lt $deadline) {
     }
     catch { [ordered]@{ Ok = $false; Message = "$_" } }
     "REPLY $id " + (ConvertTo-Line $reply)
-    $pending = [Console]::In.ReadLineAsync()
+    if ($WaitJob) {
+    $null = Get-ProxyJob | Wait-Job -Timeout $LifetimeSeconds
+    'RETURNED'
+    exit 0
+}
+
+$pending = [Console]::In.ReadLineAsync()
 }
 Get-ProxyJob | Remove-Job -Force

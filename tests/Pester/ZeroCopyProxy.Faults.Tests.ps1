@@ -37,7 +37,7 @@ BeforeAll {
             ExitCode = $null; SecondsToExit = $null; SocketFileBefore = $false; SocketFileAfterExit = $null; ChildOutput = '' }
         try {
             $arguments = @{ Listen = @("127.0.0.1:$port", "unix:$socketPath"); Target = $source.EndPoint; DrainTimeout = 1 }
-            $child = Start-TestProxyChild -ProxyArguments $arguments -Wait:($Mode -eq 'Wait')
+            $child = Start-TestProxyChild -ProxyArguments $arguments -Wait:($Mode -eq 'Wait') -WaitJob:($Mode -eq 'Job')
             if ($Mode -eq 'Job') {
                 $started = Wait-TestChildLine -Child $child -Prefix 'STARTED '
                 if (-not $started.Ok) { throw "the child's proxy did not start: $($started.ErrorId) $($started.Message)" }
@@ -191,9 +191,11 @@ Describe 'Fault: a proxy that targets itself (<Engine>)' -ForEach @(@{ Engine = 
         $proxyA = Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target "127.0.0.1:$portB" -Name "loopA-$Engine" @common
         $portA = Get-TestListenPort $proxyA
         $proxyB = Start-ZeroCopyProxy -Listen "127.0.0.1:$portB" -Target "127.0.0.1:$portA" -Name "loopB-$Engine" @common
-        $client = Open-TestIdleConnection -Port $portA
+        $client = $null
         try {
-            $null = $client.Send([byte[]](1, 2, 3))
+            # The loop may be cut before the client's connect even returns: a reset here is the product working.
+            try { $client = Open-TestIdleConnection -Port $portA; $null = $client.Send([byte[]](1, 2, 3)) }
+            catch [System.Management.Automation.MethodInvocationException] { }
             $most = 0
             $window = [Diagnostics.Stopwatch]::StartNew()
             while ($window.Elapsed.TotalSeconds -lt 2) {   # "stays small" is a property of the whole 2 s
@@ -210,7 +212,7 @@ Describe 'Fault: a proxy that targets itself (<Engine>)' -ForEach @(@{ Engine = 
             $proxyA.JobStateInfo.State | Should -Be 'Running'
             $proxyB.JobStateInfo.State | Should -Be 'Running'
         }
-        finally { $client.Dispose() }
+        finally { if ($client) { $client.Dispose() } }
     }
 }
 
@@ -290,9 +292,8 @@ Describe 'Fault: Unix socket paths that are not the proxy''s own (<Engine>)' -Fo
             'a directory' { Get-Content -LiteralPath (Join-Path $path 'inside.txt') -Raw | Should -Be "precious data$([Environment]::NewLine)" }
         }
         $result.Error | Should -Not -BeNullOrEmpty -Because $result.Summary
-        # A directory is not a socket either; bind's EADDRINUSE (ListenAddressInUse) is accepted for it too.
-        $allowed = if ($Kind -eq 'a directory') { 'ListenPathNotASocket', 'ListenAddressInUse' } else { @('ListenPathNotASocket') }
-        ($result.Error.FullyQualifiedErrorId -split ',')[0] | Should -BeIn $allowed -Because $result.Summary
+        # Before the fix a directory gave bind's EADDRINUSE ("address already in use"), which misleads.
+        ($result.Error.FullyQualifiedErrorId -split ',')[0] | Should -Be 'ListenPathNotASocket' -Because $result.Summary
         $result.JobsAdded | Should -Be 0
     }
 

@@ -112,11 +112,11 @@ public class HardeningTests
         using var first = Start(a, b, engine);
         using var second = Start(b, a, engine);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, a));
-        // The client's connection ends (reset, maybe before it could even send) instead of hanging while
-        // connections multiply.
+        // The client's connection ends (reset, maybe before its connect even returned) instead of hanging
+        // while connections multiply.
         try
         {
+            await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, a));
             await client.SendAsync("hello"u8.ToArray(), SocketFlags.None);
             await client.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
         }

@@ -59,6 +59,7 @@ internal sealed unsafe class EpollListener : IEventHandler
 
     public void OnSweep(long nowMilliseconds)
     {
+        DescriptorBudget.RefreshIfDue(nowMilliseconds);
         // Paused for want of descriptors, another proxy of the process may have freed some.
         if (Interlocked.Exchange(ref _paused, 0) == 1 || (_retryAtMs != 0 && nowMilliseconds >= _retryAtMs))
         {

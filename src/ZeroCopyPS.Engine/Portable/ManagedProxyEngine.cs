@@ -148,6 +148,7 @@ internal sealed class ManagedProxyEngine : IProxyEngine
     private void SweepOnce()
     {
         long now = Environment.TickCount64;
+        DescriptorBudget.RefreshIfDue(now);
         foreach (ManagedConnection connection in _open.Keys)
         {
             if (!connection.IsConnected)

@@ -33,8 +33,17 @@ internal static class DescriptorBudget
     /// <summary>Descriptors the engines hold or have reserved now.</summary>
     public static long Held => Interlocked.Read(ref _held);
 
-    /// <summary>Kept free for the runtime and the host: an eighth of the limit, at least 64, at most 1024.</summary>
-    public static long Headroom(long limit) => Math.Clamp(limit / 8, 64, 1024);
+    /// <summary>
+    /// Kept free for the runtime and the host: an eighth of the limit, at least 32, at most 1024. The
+    /// runtime needs two for every thread it starts (a pipe, briefly) and two for every assembly it
+    /// loads; a pwsh with the module loaded already holds about 180.
+    /// </summary>
+    public static long Headroom(long limit) => Math.Clamp(limit / 8, 32, 1024);
+
+    /// <summary>How often the sweeps recount what the rest of the process holds (it grows as assemblies load).</summary>
+    private const long RecountIntervalMilliseconds = 5_000;
+
+    private static long _nextRecountMs;
 
     /// <summary>
     /// Re-reads the limit and what the rest of the process uses (every open descriptor the engines do
@@ -57,6 +66,14 @@ internal static class DescriptorBudget
             long others = Math.Max(0, open - Held);
             Volatile.Write(ref _allowance, Math.Max(0, limit - Headroom(limit) - others));
         }
+    }
+
+    /// <summary>Any thread, cheap when not due: <see cref="Refresh"/> at most every few seconds.</summary>
+    public static void RefreshIfDue(long nowMilliseconds)
+    {
+        long due = Volatile.Read(ref _nextRecountMs);
+        if (nowMilliseconds < due || Interlocked.CompareExchange(ref _nextRecountMs, nowMilliseconds + RecountIntervalMilliseconds, due) != due) return;
+        Refresh();
     }
 
     /// <summary>How many connections the budget can carry at once, with no pipe in use.</summary>
