@@ -9,7 +9,7 @@ namespace ZeroCopyPS.LoadGen;
 /// The soak client: --concurrency threads, each running one connection after another until --seconds have
 /// passed (or --max-connections were opened), each connection one exchange of a randomly chosen kind. Every
 /// connection writes one JSON line: tag, kind, local port (what the proxy reports as ClientEndPoint), a
-/// connect sequence number (orders the connections that reused one port), bytes sent and received, whether
+/// connect sequence number and time (order and pair the connections that reused one port), bytes sent and received, whether
 /// the received content was right, and the error that ended it. Sizes are log-uniform, so KiB messages and
 /// tens of MiB both occur often. Blocking sockets with timeouts: every exchange ends on its own.
 /// </summary>
@@ -72,7 +72,7 @@ internal static class SoakClient
                 Interlocked.Add(ref bytesReceived, r.Received);
                 records.Write(new
                 {
-                    tag, kind, port = r.Port, seq = r.Sequence, sent = r.Sent, sendUnknown = r.SendUnknown, received = r.Received,
+                    tag, kind, port = r.Port, seq = r.Sequence, connectedAt = r.ConnectedAt, sent = r.Sent, sendUnknown = r.SendUnknown, received = r.Received,
                     contentOk = r.ContentOk, error = r.Error, startMs = Math.Round(r.StartMs, 1), ms = Math.Round(r.Ms, 1),
                 });
             }
@@ -95,7 +95,7 @@ internal static class SoakClient
 
     private sealed class Exchange(long tag, string kind)
     {
-        public long Tag = tag, Sequence, Sent, SendUnknown, Received;
+        public long Tag = tag, Sequence, Sent, SendUnknown, Received, ConnectedAt;
         public string Kind = kind;
         public int Port;
         public bool ContentOk = true;
@@ -135,6 +135,7 @@ internal static class SoakClient
         if (slow) socket.ReceiveBufferSize = 16 * 1024;
         socket.Connect(target);
         r.Sequence = Interlocked.Increment(ref _connectSequence);   // after connect: per port, this is accept order
+        r.ConnectedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();  // near the proxy's StartTime (its accept)
         r.Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
 
         Span<byte> header = stackalloc byte[SoakProtocol.HeaderBytes];
