@@ -189,6 +189,9 @@ internal static class SoakCheck
             bytesMoved, lostInPipe, unreadAfterAbort, sumC2t, sumT2c, sumSpliced, sumCopied, failureReasons,
             mismatchCount, mismatches, missingCount, duplicateCount, missing,
             closeReasons, abortedReasons, copyPaths, fallbacks,
+            // The error texts the statistics carried, most frequent first: which failure each close reason stood for.
+            errors = proxies.Where(p => p.Error is not null).GroupBy(p => $"{p.Reason}: {p.Error}")
+                .OrderByDescending(g => g.LongCount()).Take(listLimit).ToDictionary(g => g.Key, g => g.LongCount()),
             perKind = clients.GroupBy(c => c.Kind).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.LongCount()),
         };
     }

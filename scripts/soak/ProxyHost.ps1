@@ -86,6 +86,12 @@ function Save-Json($Object, [string] $Path) {
     [IO.File]::Move($temporary, $Path, $true)
 }
 
+# Load what this script itself uses per record before the idle baseline is sampled: the first error text
+# would otherwise load System.Text.Encodings.Web.dll mid-run, two descriptors that are not the proxy's.
+$null = ConvertTo-StatisticsLine ([pscustomobject]@{ ConnectionId = 0; ClientEndPoint = ''; StartTime = [DateTimeOffset]::Now
+    BytesClientToTarget = 0; BytesTargetToClient = 0; BytesSpliced = 0; BytesCopied = 0; BytesLostInPipe = 0
+    CloseReason = ''; CopyPathUsed = ''; FallbackReason = ''; Error = 'warm-up' })
+
 $writer = [IO.StreamWriter]::new((Join-Path $WorkDirectory 'proxy.jsonl'), $false, [Text.UTF8Encoding]::new($false), 65536)
 $proxy = $null
 try {

@@ -54,6 +54,7 @@ function Format-SoakMarkdown($Result) {
     $lines.Add("| Kinds | $(Format-Counts $c.perKind) |")
     $lines.Add("| Close reasons | $(Format-Counts $c.closeReasons) |")
     $lines.Add("| Copy paths | $(Format-Counts $c.copyPaths); fallbacks: $(Format-Counts $c.fallbacks) |")
+    $lines.Add("| Error texts (close reason: error) | $((Format-Counts $c.errors) -replace '\|', '/') |")
     if ($Result.ProxyHost) {
         $lines.Add(('| Receive-Job | {0:N0} calls, largest batch {1:N0}; error records: {2} |' -f $Result.ProxyHost.ReceiveCalls, $Result.ProxyHost.LargestBatch, (Format-Counts $Result.ProxyHost.ErrorRecords)))
     }
