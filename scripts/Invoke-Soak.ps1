@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+
 <#
 .SYNOPSIS
 Soaks a ZeroCopyPS proxy: N minutes of mixed loopback traffic, every connection checked against its statistics.
@@ -55,6 +56,19 @@ How often the proxy host's RSS, descriptors and threads are sampled.
 .PARAMETER WarmupSeconds
 Load time before the "after warm-up" sample that drift is measured from. Default: 20 % of the run, at most 60 s.
 
+.PARAMETER HistoryLimit
+Start-ZeroCopyProxy -HistoryLimit for the proxy job (its default). Receive-Job drains it every 250 ms; the job's
+dropped-record count is reported either way, and a drop fails the run.
+
+.PARAMETER Seed
+Seed of the client's random choices: each client thread draws the same kinds, sizes and abort points again.
+
+.PARAMETER ModulePath
+The built module to import (default: out/ZeroCopyPS, what build.ps1 -Task Build stages).
+
+.PARAMETER NoBuild
+Use the LoadGen binary as it is instead of building benchmarks/ZeroCopyPS.LoadGen (Release) first.
+
 .PARAMETER KeepRecords
 Copy the three record files (client, server, proxy JSON lines) to -OutputPath/records. Kept anyway when the
 check fails, so a mismatch can be looked at.
@@ -63,10 +77,12 @@ check fails, so a mismatch can be looked at.
 dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Build
 dotnet pwsh -NoProfile -File scripts/Invoke-Soak.ps1
 
-The issue's soak: 10 minutes, epoll engine, Auto copy mode, 8 client threads; results in out/bench/soak.
+The standard soak: 10 minutes, epoll engine, Auto copy mode, 8 client threads; results in out/bench/soak.
 
 .EXAMPLE
 dotnet pwsh -NoProfile -File scripts/Invoke-Soak.ps1 -Minutes 1 -Engine Managed -OutputPath out/bench/soak-managed
+
+One minute on the portable engine (.NET async sockets, buffered copy), results in their own folder.
 #>
 [CmdletBinding()]
 param(
@@ -82,7 +98,6 @@ param(
     [int] $Seed = 1,
     [string] $ModulePath = (Join-Path (Split-Path -Parent $PSScriptRoot) 'out/ZeroCopyPS'),
     [switch] $KeepRecords,
-    # Use the LoadGen binary as it is (no dotnet build).
     [switch] $NoBuild
 )
 
