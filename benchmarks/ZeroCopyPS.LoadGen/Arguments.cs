@@ -27,6 +27,9 @@ internal sealed class Arguments
     public int Int(string name, int fallback) =>
         Use(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
+    public long Long(string name, long fallback) =>
+        Use(name) is { } text ? long.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
     public double Double(string name, double fallback) =>
         Use(name) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
