@@ -21,7 +21,7 @@ A benchmark script, not a CI test. It starts three processes, all on 127.0.0.1 a
 Afterwards LoadGen "soak-check" joins the three record files (client to proxy by local port, i.e. the
 statistics' ClientEndPoint; client to server by tag). A connection that ended normally must agree exactly:
 BytesClientToTarget = bytes the server received = bytes the client sent, BytesTargetToClient = bytes the
-client received = bytes the server sent, BytesLostInPipe = 0, close reason ClientClosed or TargetClosed,
+client received = bytes the server sent, BytesLost = 0, close reason ClientClosed or TargetClosed,
 content intact. An aborted one (reset by the client) is reported apart: its bytes in flight are lost by
 design, so only what cannot happen counts as a mismatch there: a peer that received more than the proxy says
 it delivered, a proxy that delivered more than was sent, BytesSpliced + BytesCopied different from the bytes

@@ -3,8 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using ZeroCopyPS.Bench;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS.Benchmarks;
 

@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using ZeroCopyPS.Bench;
-using ZeroCopyPS.Engine.Copy;
+using ZeroCopyPS.Engine;
+using ZeroCopyPS.Engine.Measurement;
 using PeerWorker = ZeroCopyPS.PeerWorker;
 
 namespace ZeroCopyPS.Benchmarks;

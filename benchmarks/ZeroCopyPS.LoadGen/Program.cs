@@ -2,8 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ZeroCopyPS.Bench;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS.LoadGen;
 

@@ -161,7 +161,7 @@ internal static class SoakCheck
             if (abort)
             {
                 // The client reset the connection part-way: bytes in flight are lost by design (the proxy
-                // reports what it held as BytesLostInPipe; what the kernel dropped on RST nobody can count).
+                // reports what it held as BytesLost; what the kernel dropped on RST nobody can count).
                 aborted++;
                 Count(abortedReasons, p.Reason);
                 unreadAfterAbort += (p.C2t - serverReceived) + (p.T2c - c.Received);

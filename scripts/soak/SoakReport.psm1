@@ -50,7 +50,7 @@ function Format-SoakMarkdown($Result) {
     $lines.Add(('| Bytes through the proxy | {0:N2} GB ({1:N0} B, both directions, as the statistics count them) |' -f $Result.GB, $c.bytesMoved))
     $lines.Add(('| **Mismatches** | **{0:N0}** |' -f $Result.Mismatches))
     $lines.Add(('| **Records missing / duplicated** | **{0:N0} / {1:N0}** (dropped by the job''s history limit: {2:N0}; counted by the engine but never received: {3:N0}) |' -f $Result.MissingRecords, $Result.DuplicateRecords, $Result.DroppedByHistoryLimit, $Result.StatisticsNotReceived))
-    $lines.Add(('| Aborted connections | close reasons: {0}; BytesLostInPipe {1:N0}; delivered but not read by the peer (RST) {2:N0} B |' -f (Format-Counts $c.abortedReasons), $c.lostInPipe, $c.unreadAfterAbort))
+    $lines.Add(('| Aborted connections | close reasons: {0}; BytesLost {1:N0}; delivered but not read by the peer (RST) {2:N0} B |' -f (Format-Counts $c.abortedReasons), $c.lostInPipe, $c.unreadAfterAbort))
     $lines.Add("| Kinds | $(Format-Counts $c.perKind) |")
     $lines.Add("| Close reasons | $(Format-Counts $c.closeReasons) |")
     $lines.Add("| Copy paths | $(Format-Counts $c.copyPaths); fallbacks: $(Format-Counts $c.fallbacks) |")
@@ -79,7 +79,7 @@ function Format-SoakSummary($Result) {
     $out.Add(('  moved         {0:N2} GB through the proxy' -f $Result.GB))
     $out.Add(('  mismatches    {0:N0}' -f $Result.Mismatches))
     $out.Add(('  records       {0:N0} missing, {1:N0} duplicated ({2:N0} dropped by the history limit)' -f $Result.MissingRecords, $Result.DuplicateRecords, $Result.DroppedByHistoryLimit))
-    $out.Add(('  aborted       BytesLostInPipe {0:N0}, delivered but unread {1:N0} B; {2}' -f $c.lostInPipe, $c.unreadAfterAbort, (Format-Counts $c.abortedReasons)))
+    $out.Add(('  aborted       BytesLost {0:N0}, delivered but unread {1:N0} B; {2}' -f $c.lostInPipe, $c.unreadAfterAbort, (Format-Counts $c.abortedReasons)))
     $out.Add(('  RSS MiB       start {0}, after warm-up {1}, max {2}, end {3}, idle after {4}; drift {5}, slope {6} MiB/min' -f (Format-MiB $rss.Start), (Format-MiB $rss.AfterWarmup), (Format-MiB $rss.Max), (Format-MiB $rss.End), (Format-MiB $rss.IdleAfter), (Format-Signed (ConvertTo-MiB $rss.Drift) 'N1'), (Format-Signed (ConvertTo-MiB $rss.SlopePerMinute) 'N2')))
     $out.Add(('  descriptors   start {0}, after warm-up {1}, max {2}, end {3}, idle after {4}; drift {5}, idle drift {6} ({7} less pooled pipes)' -f $fds.Start, $fds.AfterWarmup, $fds.Max, $fds.End, $fds.IdleAfter, (Format-Signed $fds.Drift), (Format-Signed $fds.IdleDrift), (Format-Signed $Result.FdsLessIdlePipes.IdleDrift)))
     foreach ($m in @($Result.FirstMismatches) | Select-Object -First 5) { $out.Add("  ! $m") }

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

@@ -1,4 +1,4 @@
-using ZeroCopyPS.Engine.Copy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

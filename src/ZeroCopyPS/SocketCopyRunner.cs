@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using ZeroCopyPS.Engine.Copy;
+using ZeroCopyPS.Engine;
+using ZeroCopyPS.Engine.Measurement;
 using ZeroCopyPS.Engine.Interop;
 
 namespace ZeroCopyPS;

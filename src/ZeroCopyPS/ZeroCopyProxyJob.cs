@@ -1,6 +1,5 @@
 using System.Management.Automation;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

@@ -136,9 +136,9 @@ Describe 'Help of <Name>' -ForEach $cmdletCases {
             $expected[$parameter] = $value
         }
         if ($Name -eq 'Start-ZeroCopyProxy') {
-            $options = [ZeroCopyPS.Engine.Proxy.ProxyOptions]::new(
-                [ZeroCopyPS.Engine.Proxy.ProxyEndpoint[]]@([ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:0')),
-                [ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:1'))
+            $options = [ZeroCopyPS.Engine.ProxyOptions]::new(
+                [ZeroCopyPS.Engine.ProxyEndpoint[]]@([ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:0')),
+                [ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:1'))
             $map = @{ CopyMode = 'CopyMode'; Engine = 'Engine'; MaxConnections = 'MaxConnections'; ListenBacklog = 'ListenBacklog'
                 ConnectTimeout = 'ConnectTimeout'; IdleTimeout = 'IdleTimeout'; HalfCloseTimeout = 'HalfCloseTimeout'
                 DrainTimeout = 'DrainTimeout'; PipeSize = 'PipeSizeBytes'; MaxPipes = 'MaxPipes'; BufferSize = 'BufferSizeBytes'
@@ -176,13 +176,13 @@ Describe 'about_ZeroCopyPS' {
     }
 
     It 'explains every ConnectionStatistics field' {
-        $fields = [ZeroCopyPS.Engine.Proxy.ConnectionStatistics].GetProperties().Name
+        $fields = [ZeroCopyPS.Engine.ConnectionStatistics].GetProperties().Name
         $missing = @($fields | Where-Object { $topic -notmatch "\b$_\b" })
         $missing | Should -BeNullOrEmpty
     }
 
     It 'names every CopyMode, CopyPath, FallbackReason and CloseReason value' {
-        $types = [ZeroCopyPS.Engine.Copy.CopyMode], [ZeroCopyPS.Engine.Copy.CopyPath], [ZeroCopyPS.Engine.Copy.FallbackReason], [ZeroCopyPS.Engine.Proxy.CloseReason]
+        $types = [ZeroCopyPS.Engine.CopyMode], [ZeroCopyPS.Engine.CopyPath], [ZeroCopyPS.Engine.FallbackReason], [ZeroCopyPS.Engine.CloseReason]
         $missing = foreach ($type in $types) {
             foreach ($value in [Enum]::GetNames($type)) { if ($topic -notmatch "\b$value\b") { "$($type.Name).$value" } }
         }
@@ -190,7 +190,7 @@ Describe 'about_ZeroCopyPS' {
     }
 
     It 'states the Auto threshold the engine uses' {
-        $kib = [ZeroCopyPS.Engine.Proxy.ProxyOptionsDefaults]::AutoSpliceThresholdBytes / 1KB
+        $kib = [ZeroCopyPS.Engine.ProxyOptionsDefaults]::AutoSpliceThresholdBytes / 1KB
         $topic | Should -Match "\b$kib KiB\b"
     }
 

@@ -35,7 +35,7 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
     It 'writes one SocketCopyMeasurement per mode, Splice and Buffered by default' {
         $default | Should -HaveCount 2
         $default | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.SocketCopyMeasurement]) }
-        @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.Copy.CopyMode]::Splice, [ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
+        @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.CopyMode]::Splice, [ZeroCopyPS.Engine.CopyMode]::Buffered)
     }
 
     It 'counts the requested iterations and bytes, over TCP, with the copy path of its mode' {
@@ -95,7 +95,7 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
         $auto = @(Measure-SocketCopy -Mode Auto -Size 64KB -Iterations 2)
         $auto | Should -HaveCount 1
         $auto[0].Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed)
-        $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Auto)
+        $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
     }
 
     It 'stops counting when -Duration runs out, after at least one copy' {

@@ -29,7 +29,7 @@ Describe 'ZeroCopyPS cmdlets' {
         }
 
         $bySet['Job'] | Should -Be 'ZeroCopyPS.ZeroCopyProxyJob'
-        $bySet['Wait'] | Should -Be 'ZeroCopyPS.Engine.Proxy.ConnectionStatistics'
+        $bySet['Wait'] | Should -Be 'ZeroCopyPS.Engine.ConnectionStatistics'
         (Get-Command Start-ZeroCopyProxy).DefaultParameterSet | Should -Be 'Job'
     }
 
@@ -86,7 +86,7 @@ Describe 'ZeroCopyPS cmdlets' {
             }
 
             $stats = @(Receive-Job $job)
-            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::IdleTimeout)
+            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::IdleTimeout)
             $stats[0].Duration.TotalSeconds | Should -BeGreaterOrEqual 0.9
             $stats[0].Duration.TotalSeconds | Should -BeLessThan 5
         }
@@ -101,7 +101,7 @@ Describe 'ZeroCopyPS formatting' {
     It 'has a table and a list view for <TypeName>' -ForEach @(
         @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyJob' }
         @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyStatus' }
-        @{ TypeName = 'ZeroCopyPS.Engine.Proxy.ConnectionStatistics' }
+        @{ TypeName = 'ZeroCopyPS.Engine.ConnectionStatistics' }
     ) {
         $controls = (Get-FormatData -TypeName $TypeName).FormatViewDefinition.Control | ForEach-Object { $_.GetType().Name }
         $controls | Should -Contain 'TableControl'

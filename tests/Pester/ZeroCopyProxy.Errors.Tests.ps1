@@ -63,7 +63,7 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         $record.FullyQualifiedErrorId | Should -Be 'ListenAddressInUse,ZeroCopyPS.StartZeroCopyProxyCommand'
         $record.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ResourceUnavailable)
         $record.TargetObject | Should -Be $taken
-        $record.Exception | Should -BeOfType ([ZeroCopyPS.Engine.Proxy.ProxyStartException])
+        $record.Exception | Should -BeOfType ([ZeroCopyPS.Engine.ProxyStartException])
         $record.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
         (Invoke-TestExchange -Port (Get-TestListenPort $first) -Bytes 32).EchoMatches | Should -BeTrue -Because 'the first proxy is unaffected'
     }
@@ -168,7 +168,7 @@ Describe 'Connection errors on a running proxy' {
         $stats = @(Receive-Job $job -ErrorAction SilentlyContinue -ErrorVariable connectErrors)
 
         $stats | Should -HaveCount 1
-        $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ConnectFailed)
+        $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::ConnectFailed)
         $stats[0].Error | Should -Not -BeNullOrEmpty
         $stats[0].BytesTargetToClient | Should -Be 0
         $connectErrors | Should -HaveCount 1
@@ -187,7 +187,7 @@ Describe 'Connection errors on a running proxy' {
             Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the second connection''s statistics'
             $next = @(Receive-Job $job)
             $next[0].ConnectionId | Should -Be 2
-            $next[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ClientClosed)
+            $next[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::ClientClosed)
             $next[0].BytesTargetToClient | Should -Be 2500
         }
         finally {
@@ -214,7 +214,7 @@ Describe 'Connection errors on a running proxy' {
 
             $stats = @(Receive-Job $job -ErrorAction SilentlyContinue -ErrorVariable resetErrors)
 
-            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::Reset)
+            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::Reset)
             $stats[0].BytesClientToTarget | Should -Be 1000
             $stats[0].Error | Should -Not -BeNullOrEmpty
             $resetErrors | Should -HaveCount 1

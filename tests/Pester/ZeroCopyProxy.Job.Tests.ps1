@@ -26,7 +26,7 @@ Describe 'Start-ZeroCopyProxy (job)' {
         $job.Name | Should -Be 'job-contract'
         $job.ProxyName | Should -Be 'job-contract'
         $job.Target | Should -Be $echo.EndPoint
-        $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Auto)
+        $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
         $job.HistoryLimit | Should -Be 10000
         @($job.ListenEndPoints) | Should -HaveCount 1
         $job.ListenEndPoints[0] | Should -Match '^127\.0\.0\.1:[1-9][0-9]*$' -Because 'port 0 is reported as the port the kernel chose'
@@ -89,7 +89,7 @@ Describe 'Start-ZeroCopyProxy (job)' {
         $stats = @(Receive-Job $job)
 
         $stats | Should -HaveCount 2
-        $stats[0] | Should -BeOfType ([ZeroCopyPS.Engine.Proxy.ConnectionStatistics])
+        $stats[0] | Should -BeOfType ([ZeroCopyPS.Engine.ConnectionStatistics])
         $stats[0].ConnectionId | Should -Be 1
         $stats[0].ProxyName | Should -Be 'job-stats'
         $stats[0].ClientEndPoint | Should -Be $big.LocalEndPoint
@@ -99,9 +99,9 @@ Describe 'Start-ZeroCopyProxy (job)' {
         $stats[0].BytesTargetToClient | Should -Be 300000
         $stats[0].TotalBytes | Should -Be 600000
         ($stats[0].BytesSpliced + $stats[0].BytesCopied) | Should -Be 600000 -Because 'every delivered byte went one way or the other'
-        $stats[0].BytesLostInPipe | Should -Be 0
-        $stats[0].CopyModeRequested | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Auto)
-        $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ClientClosed)
+        $stats[0].BytesLost | Should -Be 0
+        $stats[0].CopyModeRequested | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
+        $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::ClientClosed)
         $stats[0].Error | Should -BeNullOrEmpty
         $stats[0].Duration | Should -BeGreaterThan ([TimeSpan]::Zero)
         $stats[0].ConnectTime | Should -BeLessOrEqual $stats[0].Duration
@@ -121,14 +121,14 @@ Describe 'Start-ZeroCopyProxy (job)' {
 
         $status = Get-ZeroCopyProxy -Name 'job-options'
 
-        $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
-        $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Buffered)
+        $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Buffered)
+        $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Buffered)
         $status.MaxPipes | Should -Be 7
         $status.EventLoops | Should -Be 1
         $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 200000
         Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
         $stats = @(Receive-Job $job)
-        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.Copy.CopyPath]::Buffered)
+        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.CopyPath]::Buffered)
         $stats[0].BytesSpliced | Should -Be 0
     }
 
@@ -146,14 +146,14 @@ Describe 'Start-ZeroCopyProxy (job)' {
     It 'runs on the portable managed engine with -Engine Managed' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Engine Managed
 
-        $job.Engine | Should -Be ([ZeroCopyPS.Engine.Proxy.EngineKind]::Managed)
+        $job.Engine | Should -Be ([ZeroCopyPS.Engine.EngineKind]::Managed)
         $result = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 65537
         $result.EchoMatches | Should -BeTrue
         Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
         $stats = @(Receive-Job $job)
         $stats[0].BytesClientToTarget | Should -Be 65537
         $stats[0].BytesTargetToClient | Should -Be 65537
-        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.Copy.CopyPath]::Buffered)
+        $stats[0].CopyPathUsed | Should -Be ([ZeroCopyPS.Engine.CopyPath]::Buffered)
     }
 
     It 'Stop-Job stops synchronously, releases the port, and Wait-Job reports Stopped' {
@@ -229,7 +229,7 @@ Describe 'Get-ZeroCopyProxy' {
         $status.State | Should -Be ([System.Management.Automation.JobState]::Running)
         $status.ListenEndPoints | Should -Be $job.ListenEndPoints
         $status.Target | Should -Be $echo.EndPoint
-        $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.Copy.CopyMode]::Auto)
+        $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
         $status.ActiveConnections | Should -Be 0
         $status.TotalConnections | Should -Be 2
         $status.FailedConnections | Should -Be 0
@@ -385,7 +385,7 @@ Describe 'Stop-ZeroCopyProxy' {
             $drainJob.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Stopped)
             $stats = @(Receive-Job $drainJob)
             $stats | Should -HaveCount 1
-            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ProxyStopped)
+            $stats[0].CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::ProxyStopped)
         }
         finally {
             $idle.Dispose()

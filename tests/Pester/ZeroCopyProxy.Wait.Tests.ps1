@@ -49,7 +49,7 @@ Describe 'Start-ZeroCopyProxy -Wait' {
             # Accept order fixes the ids; close order (the order of the stream) may differ by a hair.
             $stats = @($fg.Output | Sort-Object ConnectionId)
             $stats | Should -HaveCount 3
-            $stats | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.Proxy.ConnectionStatistics]) }
+            $stats | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.ConnectionStatistics]) }
             $stats.ConnectionId | Should -Be @(1, 2, 3)
             $stats[1].BytesClientToTarget | Should -Be 3000
             $stats[1].BytesTargetToClient | Should -Be 3000
@@ -77,7 +77,7 @@ Describe 'Start-ZeroCopyProxy -Wait' {
             $errors = @($fg.PowerShell.Streams.Error)
             $errors[0].FullyQualifiedErrorId | Should -Be 'TargetConnectFailed,ZeroCopyPS.StartZeroCopyProxyCommand'
             $errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::ConnectionError)
-            $errors[0].TargetObject.CloseReason | Should -Be ([ZeroCopyPS.Engine.Proxy.CloseReason]::ConnectFailed)
+            $errors[0].TargetObject.CloseReason | Should -Be ([ZeroCopyPS.Engine.CloseReason]::ConnectFailed)
             @($fg.Output).Count | Should -BeGreaterOrEqual 2
         }
         finally {

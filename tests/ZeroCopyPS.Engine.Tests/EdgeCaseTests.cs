@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
+using ZeroCopyPS.Engine.Epoll;
+using ZeroCopyPS.Engine.Policy;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;
@@ -92,9 +93,9 @@ public class EdgeCaseTests
         {
             inotify_add_watch(inotify, dir, 0x100 /* IN_CREATE */);
             for (int i = 0; i < 1200; i++) File.WriteAllText(Path.Combine(dir, $"file-with-a-longish-name-{i:D5}"), "");
-            var context = new RelayContext(new PipePool(4, 0), new BufferPool(64 * 1024, 1), CopyMode.Auto, 16 * 1024);
-            var direction = new RelayDirection(inotify, pipe[1], clientToTarget: true, CopyMode.Auto);
-            RelayOutcome outcome = direction.Run(context);
+            var context = new RelayContext(new LoopPipeCache(new PipePool(4, 0)), new BufferPool(64 * 1024), CopyMode.Auto, 16 * 1024);
+            var direction = new RelayDirection(inotify, pipe[1], clientToTarget: true, CopyMode.Auto, Environment.TickCount64);
+            RelayOutcome outcome = direction.Run(context, Environment.TickCount64);
             Assert.NotEqual(RelayOutcome.Failed, outcome);
             Assert.Equal(FallbackReason.SpliceNotSupported, direction.Fallback);
             Assert.True(direction.BytesCopied > 16 * 1024);

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;

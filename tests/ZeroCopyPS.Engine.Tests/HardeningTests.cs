@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;

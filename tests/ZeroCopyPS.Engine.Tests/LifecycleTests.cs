@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;
@@ -16,22 +15,31 @@ public class LifecycleTests
         return ((IPEndPoint)probe.LocalEndPoint!).Port; // closed again when disposed: nothing listens there
     }
 
+    // A connection the proxy gives up on is reset: the client must not read a clean, empty stream.
+    private static async Task ClientSeesReset(ProxyHarness proxy)
+    {
+        var error = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            using Socket client = await proxy.ConnectAsync();
+            await client.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(15));
+        });
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+
     [Fact]
     public async Task Refused_target_is_reported_as_connect_failed_and_the_proxy_keeps_serving()
     {
         using var proxy = ProxyHarness.Start(Transport.Tcp4, $"127.0.0.1:{ClosedLoopbackPort()}");
-        using (var client = await proxy.ConnectAsync())
-        {
-            int n = await client.ReceiveAsync(new byte[16], SocketFlags.None);
-            Assert.Equal(0, n); // closed without a byte
-        }
+        // Reset, not a clean FIN: the client's stream never reached anyone (a connect that the reset
+        // overtakes fails as well).
+        await ClientSeesReset(proxy);
         ConnectionStatistics stats = proxy.Observer.Next();
         Assert.Equal(CloseReason.ConnectFailed, stats.CloseReason);
         Assert.Contains("Connection refused", stats.Error);
         Assert.Equal(0, stats.TotalBytes);
         Assert.Equal(1, proxy.Server.GetStatus().FailedConnections);
 
-        using var again = await proxy.ConnectAsync();
+        await ClientSeesReset(proxy);
         Assert.Equal(CloseReason.ConnectFailed, proxy.Observer.Next().CloseReason);
     }
 
@@ -40,7 +48,7 @@ public class LifecycleTests
     {
         string path = Path.Combine(Path.GetTempPath(), $"zc-missing-{Guid.NewGuid():N}.sock");
         using var proxy = ProxyHarness.Start(Transport.Tcp4, "unix:" + path);
-        using var client = await proxy.ConnectAsync();
+        await ClientSeesReset(proxy);
         ConnectionStatistics stats = proxy.Observer.Next();
         Assert.Equal(CloseReason.ConnectFailed, stats.CloseReason);
         Assert.Contains(path, stats.Error);
@@ -205,12 +213,12 @@ public class LifecycleTests
             await Task.Delay(200);
             using var proxy = ProxyHarness.Start(Transport.Tcp4, $"127.0.0.1:{target.Port}",
                 o => new ProxyOptions(o.Listen, o.Target) { ConnectTimeout = TimeSpan.FromMilliseconds(500) });
-            using var client = await proxy.ConnectAsync();
+            Task reset = ClientSeesReset(proxy);
             ConnectionStatistics stats = proxy.Observer.Next(TimeSpan.FromSeconds(10));
             Assert.Equal(CloseReason.ConnectFailed, stats.CloseReason);
             Assert.Contains("timed out", stats.Error);
             Assert.InRange(stats.Duration, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
-            Assert.Equal(0, await client.ReceiveAsync(new byte[1], SocketFlags.None)); // closed, no byte
+            await reset; // reset, no byte, no clean FIN
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
+using ZeroCopyPS.Engine;
+using ZeroCopyPS.Engine.Measurement;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;

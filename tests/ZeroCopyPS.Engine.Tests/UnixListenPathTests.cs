@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;

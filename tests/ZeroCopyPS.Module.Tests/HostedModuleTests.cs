@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS.Module.Tests;
 

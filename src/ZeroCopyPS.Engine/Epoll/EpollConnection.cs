@@ -1,252 +1,205 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
 using ZeroCopyPS.Engine.Interop;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine.Policy;
 
 namespace ZeroCopyPS.Engine.Epoll;
 
 /// <summary>
-/// One proxied connection on one event loop: connects to the target (every address in order), then
-/// relays both directions until both reach EOF, a peer fails, or a timeout fires. Touched only by its
-/// loop's thread, from <see cref="Start"/> to the statistics it reports on close.
+/// One proxied connection on one event loop: the epoll engine's I/O for a <see cref="ConnectionCore"/>,
+/// which decides everything that is not I/O (docs/ARCHITECTURE.md, "Connection policy"). Looks up and
+/// connects the target (<see cref="EpollConnector"/>), then relays both directions until both reach
+/// EOF, a peer fails, or a timer expires. Touched only by its loop's thread.
 /// </summary>
 internal sealed class EpollConnection : IEventHandler
 {
     private const int ClientTag = 0;
-    private const int TargetTag = 1;
     private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP | Flags.EPOLLPRI;
 
-    private readonly EpollProxyEngine _engine;
+    private readonly EpollEngine _engine;
     private readonly EventLoop _loop;
     private readonly RelayContext _context;
-    private readonly EpollListener _listener;
+    private readonly ConnectionCore _core;
     private readonly FileDescriptorHandle _client;
-    private readonly EndPoint? _clientEndPoint;
-    private readonly long _id;
-    private readonly DateTimeOffset _startTime;
-    private readonly long _acceptedAtMs;
-    private readonly long _acceptedTimestamp;
-
-    private FileDescriptorHandle? _target;
-    private EndPoint? _targetEndPoint;
-    private EndPoint? _targetLocalEndPoint;
-    private EndPoint[]? _targetCandidates;
-    private int _candidateIndex;
-    private string? _lastConnectError;
+    private readonly bool _clientIsTcp;
     private int _clientSlot = -1;
+    private EpollConnector? _connector;
+    private FileDescriptorHandle? _target;
     private int _targetSlot = -1;
-    private State _state;
-    private bool _runScheduled;
-    private long _connectedTimestamp;
-    private long _lastActivityMs;
-    private long _halfClosedAtMs;
-    private bool _clientFinishedFirst;
+    private int _targetTag = -1;
+    private bool _targetIsTcp;
+    private EndPoint? _targetLocalEndPoint;
     private bool _clientHangupBeforeRelay;
-    private bool _targetHangupBeforeRelay;
     private bool _clientUrgentBeforeRelay;
-    private bool _targetUrgentBeforeRelay;
+    private bool _runClientToTarget;
+    private bool _runTargetToClient;
+    private bool _runScheduled;
+    private bool _closed;
 
     private RelayDirection _clientToTarget;
     private RelayDirection _targetToClient;
 
-    private enum State { Connecting, Relaying, Closed }
-
-    public EpollConnection(EpollProxyEngine engine, EventLoop loop, RelayContext context, EpollListener listener,
-        int clientFd, EndPoint? clientEndPoint, long id)
+    public EpollConnection(EpollEngine engine, EventLoop loop, RelayContext context, ConnectionCore core, int clientFd)
     {
         _engine = engine;
         _loop = loop;
         _context = context;
-        _listener = listener;
+        _core = core;
         _client = new FileDescriptorHandle(clientFd);
-        _clientEndPoint = clientEndPoint;
-        _id = id;
-        _startTime = DateTimeOffset.Now;
-        _acceptedAtMs = _lastActivityMs = Environment.TickCount64;
-        _acceptedTimestamp = Stopwatch.GetTimestamp();
+        _clientIsTcp = core.Client is not null;
     }
 
-    public int SweepIndex { get; set; } = -1;
+    public long DeadlineMs { get; set; }
 
+    public int TimerIndex { get; set; } = -1;
+
+    public int AliveIndex { get; set; } = -1;
+
+    /// <summary>Loop thread: takes over the accepted socket and starts connecting.</summary>
     public void Start()
     {
         _clientSlot = _loop.Register(_client.Fd, Interest, this, ClientTag);
-        _loop.AddToSweep(this);
-        if (LoopGuard.IsOwnOutgoing(_clientEndPoint, () => NativeSocket.GetLocalEndPoint(_client.Fd)))
-        {
-            Close(CloseReason.ProxyLoop, $"the client {ProxyEndpoint.Format(_clientEndPoint)} is this process's own connection to a target: a proxy loop, reset instead of forwarded again");
-            return;
-        }
-        if (!_listener.IsUnix)
+        _loop.AddAlive(this);
+        if (_clientIsTcp)
         {
             NativeSocket.SetNoDelay(_client.Fd);
             NativeSocket.SetOobInline(_client.Fd);
         }
-
-        EndPoint[]? known = _engine.Resolver.StaticEndPoints;
-        if (known is not null)
+        if (_core.IsLoop(() => NativeSocket.GetLocalEndPoint(_client.Fd)))
         {
-            TryNextCandidate(known);
+            Close(CloseReason.ProxyLoop, _core.LoopText);
             return;
         }
-        _engine.Resolver.ResolveAsync().ContinueWith(task => _loop.Post(() =>
+        if (_core.Proxy.Dns.TryGetFresh(_loop.NowMs) is { } known)
         {
-            if (_state != State.Connecting) return; // timed out or stopped meanwhile
-            // A failure here is this connection's, not the loop's: keep it off the loop's fault path.
-            try
-            {
-                if (task.IsCompletedSuccessfully) TryNextCandidate(task.Result);
-                else Close(CloseReason.ConnectFailed, $"Could not resolve target '{_engine.Resolver.Text}': {task.Exception?.GetBaseException().Message}");
-            }
-            catch (Exception e)
-            {
-                OnFault(e);
-            }
-        }), TaskScheduler.Default);
-    }
-
-    // Tries candidates from _candidateIndex on; returns when one is connecting, connected, or all failed.
-    private void TryNextCandidate(EndPoint[] candidates)
-    {
-        _targetCandidates = candidates;
-        while (_candidateIndex < candidates.Length)
-        {
-            EndPoint candidate = candidates[_candidateIndex++];
-            int fd = NativeSocket.TryCreateStream(candidate.AddressFamily, out int errno);
-            if (fd < 0)
-            {
-                _lastConnectError = $"socket() for {ProxyEndpoint.Format(candidate)} failed: {Errno.Describe(errno)}";
-                continue;
-            }
-            _target = new FileDescriptorHandle(fd);
-            _targetEndPoint = candidate;
-            errno = NativeSocket.StartConnect(fd, candidate.Serialize());
-            if (errno is 0 or Errno.EINPROGRESS && candidate.AddressFamily != AddressFamily.Unix)
-            {
-                // Known from connect on: the port a looping connection would arrive from.
-                _targetLocalEndPoint = NativeSocket.GetLocalEndPoint(fd);
-                LoopGuard.AddOutgoing(_targetLocalEndPoint, candidate);
-            }
-            if (errno == 0)
-            {
-                _targetSlot = _loop.Register(fd, Interest, this, TargetTag);
-                OnConnected();
-                return;
-            }
-            if (errno == Errno.EINPROGRESS)
-            {
-                _targetSlot = _loop.Register(fd, Interest, this, TargetTag);
-                return;
-            }
-            RecordConnectFailure(errno);
+            BeginConnect(known);
+            return;
         }
-        Close(CloseReason.ConnectFailed, $"Could not connect to target '{_engine.Resolver.Text}': {_lastConnectError ?? "no address to try"}");
+        _loop.ScheduleTimer(this, _core.ConnectDeadlineMs);
+        _core.Proxy.Dns.ResolveAsync(_loop.NowMs).ContinueWith(
+            lookup => _loop.Post(() => OnResolved(lookup)), TaskScheduler.Default);
     }
 
-    private void RecordConnectFailure(int errno)
+    private void OnResolved(Task<EndPoint[]> lookup)
     {
-        _lastConnectError = $"connect to {ProxyEndpoint.Format(_targetEndPoint)} failed: {Errno.Describe(errno)}";
-        ForgetOutgoing();
-        if (_targetSlot >= 0) _loop.Unregister(_targetSlot, _target!.Fd);
-        _targetSlot = -1;
-        _target!.Dispose();
-        _target = null;
-    }
-
-    private void OnConnected()
-    {
-        _state = State.Relaying;
-        _lastActivityMs = Environment.TickCount64;
-        if (_targetEndPoint!.AddressFamily != AddressFamily.Unix)
+        if (_closed || _connector is not null) return; // timed out or stopped meanwhile
+        // A failure here is this connection's, not the loop's: keep it off the loop's fault path.
+        try
         {
-            NativeSocket.SetNoDelay(_target!.Fd);
+            if (lookup.IsCompletedSuccessfully) BeginConnect(lookup.Result);
+            else Close(CloseReason.ConnectFailed, lookup.Exception?.GetBaseException().Message);
+        }
+        catch (Exception e)
+        {
+            OnFault(e);
+        }
+    }
+
+    private void BeginConnect(EndPoint[] addresses)
+    {
+        _connector = new EpollConnector(_loop, this, _core.BeginConnect(addresses));
+        _connector.Advance(Environment.TickCount64);
+        AfterConnectStep();
+    }
+
+    private void AfterConnectStep()
+    {
+        EpollConnector connector = _connector!;
+        if (connector.Winner is { } winner) BeginRelay(winner, connector.WinnerTag);
+        else if (connector.GaveUp) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(Environment.TickCount64));
+        else _loop.ScheduleTimer(this, Math.Min(connector.NextWakeMs, _core.ConnectDeadlineMs));
+    }
+
+    private void BeginRelay(ConnectAttempt winner, int tag)
+    {
+        _target = winner.Socket;
+        _targetSlot = winner.Slot;
+        _targetTag = tag;
+        _targetLocalEndPoint = winner.LocalEndPoint;
+        _targetIsTcp = winner.Address.AddressFamily != AddressFamily.Unix;
+        _core.OnConnected(winner.Address);
+        if (_core.IsLoop(() => NativeSocket.GetLocalEndPoint(_client.Fd)))
+        {
+            Close(CloseReason.ProxyLoop, _core.LoopText);
+            return;
+        }
+        if (_targetIsTcp)
+        {
+            NativeSocket.SetNoDelay(_target.Fd);
             NativeSocket.SetOobInline(_target.Fd);
         }
-        _connectedTimestamp = Stopwatch.GetTimestamp();
-        CopyMode mode = _engine.Options.CopyMode;
-        _clientToTarget = new RelayDirection(_client.Fd, _target!.Fd, clientToTarget: true, mode);
-        _targetToClient = new RelayDirection(_target.Fd, _client.Fd, clientToTarget: false, mode);
+        long now = _loop.NowMs;
+        _clientToTarget = new RelayDirection(_client.Fd, _target.Fd, clientToTarget: true, _context.Mode, now);
+        _targetToClient = new RelayDirection(_target.Fd, _client.Fd, clientToTarget: false, _context.Mode, now);
         if (_clientHangupBeforeRelay) _clientToTarget.NoteSourceHangup();
-        if (_targetHangupBeforeRelay) _targetToClient.NoteSourceHangup();
+        if (winner.HangupSeen) _targetToClient.NoteSourceHangup();
         if (_clientUrgentBeforeRelay) _clientToTarget.NoteUrgentData();
-        if (_targetUrgentBeforeRelay) _targetToClient.NoteUrgentData();
+        if (winner.UrgentSeen) _targetToClient.NoteUrgentData();
+        RearmTimer();
         // Bytes may have arrived on either side before we were connected: edge-triggered epoll will not repeat them.
-        OnRun();
+        if (Step(ref _clientToTarget)) Step(ref _targetToClient);
     }
 
     public void OnEvents(int tag, uint events)
     {
-        if (_state == State.Connecting)
+        if (_closed) return;
+        // Resets travel at once (docs/ARCHITECTURE.md, invariant 8): an error on either socket ends the
+        // connection whatever either direction waits for.
+        if ((events & (Flags.EPOLLERR | Flags.EPOLLHUP)) != 0 && (tag == ClientTag || tag == _targetTag) &&
+            NativeSocket.GetPendingError(tag == ClientTag ? _client.Fd : _target!.Fd) is var error and not 0)
         {
-            // Remember hang-ups seen before the relay exists: the relay needs them (RelayDirection.NoteSourceHangup).
-            if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP | Flags.EPOLLERR)) != 0)
-            {
-                if (tag == ClientTag) _clientHangupBeforeRelay = true;
-                else _targetHangupBeforeRelay = true;
-            }
-            if ((events & Flags.EPOLLPRI) != 0)
-            {
-                if (tag == ClientTag) _clientUrgentBeforeRelay = true;
-                else _targetUrgentBeforeRelay = true;
-            }
-            if (tag == TargetTag) OnConnectProgress();
+            Close(FailureClassifier.CloseReasonFor(FailureClassifier.Classify(error)),
+                $"reset on the {(tag == ClientTag ? "client" : "target")} side: {FailureClassifier.Describe(error)}");
             return;
         }
-        if (_state != State.Relaying) return;
+        if (_core.Phase == ConnectionPhase.Connecting)
+        {
+            if (tag == ClientTag)
+            {
+                // Remember what the relay needs to know and cannot be told again (edge-triggered).
+                if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) _clientHangupBeforeRelay = true;
+                if ((events & Flags.EPOLLPRI) != 0) _clientUrgentBeforeRelay = true;
+            }
+            else if (_connector is not null)
+            {
+                _connector.OnEvents(tag, events, Environment.TickCount64);
+                AfterConnectStep();
+            }
+            return;
+        }
 
-        bool broken = (events & (Flags.EPOLLERR | Flags.EPOLLHUP)) != 0;
-        bool readable = broken || (events & (Flags.EPOLLIN | Flags.EPOLLRDHUP)) != 0;
-        bool writable = broken || (events & Flags.EPOLLOUT) != 0;
-        _lastActivityMs = Environment.TickCount64;
+        bool readable = (events & (Flags.EPOLLIN | Flags.EPOLLRDHUP | Flags.EPOLLHUP | Flags.EPOLLPRI)) != 0;
+        bool writable = (events & (Flags.EPOLLOUT | Flags.EPOLLHUP)) != 0;
         // The tagged socket is the source of one direction and the destination of the other. A direction
         // waiting for its destination ignores source readiness: it must not read while bytes are in flight.
         ref RelayDirection fromThis = ref tag == ClientTag ? ref _clientToTarget : ref _targetToClient;
         ref RelayDirection toThis = ref tag == ClientTag ? ref _targetToClient : ref _clientToTarget;
-        if (broken || (events & Flags.EPOLLRDHUP) != 0) fromThis.NoteSourceHangup();
-        if ((events & Flags.EPOLLPRI) != 0)
-        {
-            fromThis.NoteUrgentData();
-            readable = true;
-        }
-        // This peer already ended its stream and now fails (RST): nothing more can be read from it and
-        // what we would still send it is lost. Report the reset now, not at the next write or timeout.
-        if (broken && fromThis.Finished && !toThis.Finished && NativeSocket.GetPendingError(tag == ClientTag ? _client.Fd : _target!.Fd) is var error and not 0)
-        {
-            Close(CloseReason.Reset, $"the {(tag == ClientTag ? "client" : "target")} reset the connection after it finished sending: {Errno.Describe(error)}");
-            return;
-        }
+        if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) fromThis.NoteSourceHangup();
+        if ((events & Flags.EPOLLPRI) != 0) fromThis.NoteUrgentData();
         if (readable && !fromThis.WaitingForWritable && !Step(ref fromThis)) return;
         if (writable && toThis.WaitingForWritable) Step(ref toThis);
     }
 
-    private void OnConnectProgress()
-    {
-        int error = NativeSocket.GetPendingError(_target!.Fd);
-        if (error == 0)
-        {
-            OnConnected();
-            return;
-        }
-        RecordConnectFailure(error);
-        TryNextCandidate(_targetCandidates!);
-    }
-
+    // Only the direction that asked for more time runs again.
     public void OnRun()
     {
         _runScheduled = false;
-        if (_state != State.Relaying) return;
-        if (Step(ref _clientToTarget)) Step(ref _targetToClient);
+        bool clientToTarget = _runClientToTarget, targetToClient = _runTargetToClient;
+        _runClientToTarget = _runTargetToClient = false;
+        if (_closed) return;
+        if (clientToTarget && !Step(ref _clientToTarget)) return;
+        if (targetToClient) Step(ref _targetToClient);
     }
 
     // Runs one direction; false when the connection closed as a result.
     private bool Step(ref RelayDirection direction)
     {
         if (direction.Finished) return true;
-        switch (direction.Run(_context))
+        switch (direction.Run(_context, _loop.NowMs))
         {
             case RelayOutcome.MoreWork:
+                if (direction.ClientToTarget) _runClientToTarget = true;
+                else _runTargetToClient = true;
                 if (!_runScheduled)
                 {
                     _runScheduled = true;
@@ -254,102 +207,82 @@ internal sealed class EpollConnection : IEventHandler
                 }
                 return true;
             case RelayOutcome.Failed:
-                OnDirectionFailed(ref direction);
+                bool clientSide = direction.ClientToTarget == (direction.FailedSide == RelaySide.Source);
+                Close(FailureClassifier.CloseReasonFor(FailureClassifier.Classify(direction.FailureErrno)),
+                    $"{direction.FailedCall} on the {(clientSide ? "client" : "target")} side: {FailureClassifier.Describe(direction.FailureErrno)}");
                 return false;
             case RelayOutcome.Finished:
-                return OnDirectionFinished(direction.ClientToTarget);
+                if (_core.NoteFinished(direction.ClientToTarget))
+                {
+                    Close(_core.NaturalCloseReason, null);
+                    return false;
+                }
+                RearmTimer(); // half-closed: the remaining direction's own timer may now come first
+                return true;
             default:
                 return true;
         }
     }
 
-    private bool OnDirectionFinished(bool clientToTarget)
+    // Lazy timers: activity only records a time; when the timer fires early it moves itself to the real deadline.
+    public void OnTimer(long nowMilliseconds)
     {
-        if (_clientToTarget.Finished && _targetToClient.Finished)
+        if (_closed) return;
+        if (_core.Phase == ConnectionPhase.Connecting)
         {
-            Close(_clientFinishedFirst ? CloseReason.ClientClosed : CloseReason.TargetClosed, null);
-            return false;
-        }
-        _clientFinishedFirst = clientToTarget;
-        _halfClosedAtMs = Environment.TickCount64;
-        return true;
-    }
-
-    private void OnDirectionFailed(ref RelayDirection direction)
-    {
-        bool sourceSide = direction.FailedCall!.Contains("source");
-        bool clientSide = direction.ClientToTarget == sourceSide;
-        string text = $"{direction.FailedCall} on the {(clientSide ? "client" : "target")} side: {Errno.Describe(direction.FailureErrno)}";
-        Close(Errno.IsPeerGone(direction.FailureErrno) ? CloseReason.Reset : CloseReason.Error, text);
-    }
-
-    public void OnSweep(long nowMilliseconds)
-    {
-        ProxyOptions options = _engine.Options;
-        if (_state == State.Connecting)
-        {
-            if (nowMilliseconds - _acceptedAtMs >= (long)options.ConnectTimeout.TotalMilliseconds)
-                Close(CloseReason.ConnectFailed,
-                    $"Connecting to target '{_engine.Resolver.Text}' timed out after {options.ConnectTimeout.TotalSeconds:0.###} s" +
-                    (_lastConnectError is null ? "." : $" (earlier: {_lastConnectError})."));
+            if (nowMilliseconds >= _core.ConnectDeadlineMs) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(nowMilliseconds));
+            else if (_connector is not null)
+            {
+                _connector.OnTimer(nowMilliseconds);
+                AfterConnectStep();
+            }
             return;
         }
-        if (_state != State.Relaying) return;
-        if (options.IdleTimeout > TimeSpan.Zero && nowMilliseconds - _lastActivityMs >= (long)options.IdleTimeout.TotalMilliseconds)
-            Close(CloseReason.IdleTimeout, null);
-        else if (options.HalfCloseTimeout > TimeSpan.Zero && _halfClosedAtMs > 0 &&
-                 nowMilliseconds - _halfClosedAtMs >= (long)options.HalfCloseTimeout.TotalMilliseconds)
-            Close(CloseReason.HalfCloseTimeout, null);
+        if (_core.Expired(nowMilliseconds, _clientToTarget.LastProgressMs, _targetToClient.LastProgressMs) is { } reason)
+            Close(reason, null);
+        else RearmTimer();
     }
+
+    private void RearmTimer() =>
+        _loop.ScheduleTimer(this, _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs));
 
     public void OnFault(Exception error) => Close(CloseReason.Error, "Engine error: " + error.Message);
 
-    /// <summary>Drain timeout ran out while the proxy stops.</summary>
+    /// <summary>The drain timeout ran out while the proxy stops.</summary>
     public void Abort() => Close(CloseReason.ProxyStopped, null);
 
     private void Close(CloseReason reason, string? error)
     {
-        if (_state == State.Closed) return;
-        bool wasRelaying = _state == State.Relaying;
-        _state = State.Closed;
-        _loop.RemoveFromSweep(this);
-
-        long lost = 0;
-        if (wasRelaying) lost = _clientToTarget.Release(_context) + _targetToClient.Release(_context);
-        // A cut stream must not look complete to a peer: reset instead of a clean FIN.
-        if (reason is CloseReason.Reset or CloseReason.Error or CloseReason.ProxyStopped or CloseReason.ProxyLoop || lost > 0)
+        if (_closed) return;
+        _closed = true;
+        _loop.RemoveAlive(this);
+        bool relaying = _core.Phase == ConnectionPhase.Relaying;
+        long inFlight = relaying ? _clientToTarget.BytesInFlight + _targetToClient.BytesInFlight : 0;
+        bool abortive = ConnectionCore.IsAbortive(reason, inFlight);
+        DirectionTotals clientToTarget = relaying ? Totals(ref _clientToTarget, abortive && _targetIsTcp) : default;
+        DirectionTotals targetToClient = relaying ? Totals(ref _targetToClient, abortive && _clientIsTcp) : default;
+        // A cut stream must not look complete to a peer: reset (a Unix leg cannot carry a reset; its peer reads EOF).
+        if (abortive)
         {
-            NativeSocket.SetAbortiveClose(_client.Fd);
-            if (_target is not null) NativeSocket.SetAbortiveClose(_target.Fd);
+            if (_clientIsTcp) NativeSocket.SetAbortiveClose(_client.Fd);
+            if (_target is not null && _targetIsTcp) NativeSocket.SetAbortiveClose(_target.Fd);
         }
-        ForgetOutgoing();
-        if (_clientSlot >= 0) _loop.Unregister(_clientSlot, _client.Fd);
-        if (_targetSlot >= 0) _loop.Unregister(_targetSlot, _target!.Fd);
+        _connector?.AbandonAll();
+        LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _core.Target);
+        if (_clientSlot >= 0) _loop.Forget(_clientSlot);
+        if (_targetSlot >= 0) _loop.Forget(_targetSlot);
         _client.Dispose();
         _target?.Dispose();
-
-        _engine.OnConnectionClosed(_listener, BuildStatistics(reason, error, lost));
+        _engine.OnConnectionClosed(_core.Finish(reason, error, clientToTarget, targetToClient, abortive));
     }
 
-    private void ForgetOutgoing()
+    // Read before the sockets close: what the destination's send queue still holds is what a reset discards.
+    private DirectionTotals Totals(ref RelayDirection direction, bool sendQueueIsLost)
     {
-        LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetEndPoint);
-        _targetLocalEndPoint = null;
-    }
-
-    private ConnectionStatistics BuildStatistics(CloseReason reason, string? error, long lost)
-    {
-        long spliced = _clientToTarget.BytesSpliced + _targetToClient.BytesSpliced;
-        long copied = _clientToTarget.BytesCopied + _targetToClient.BytesCopied;
-        CopyPath path = CopyPathClassifier.Classify(spliced, copied);
-        FallbackReason fallback = _clientToTarget.Fallback != FallbackReason.None ? _clientToTarget.Fallback : _targetToClient.Fallback;
-        string client = _clientEndPoint is null ? _listener.ListenText : ProxyEndpoint.Format(_clientEndPoint);
-        string target = _targetEndPoint is null || _connectedTimestamp == 0 ? _engine.Resolver.Text : ProxyEndpoint.Format(_targetEndPoint);
-        return new ConnectionStatistics(
-            _engine.Options.Name, _id, client, _listener.ListenText, target, _startTime,
-            Stopwatch.GetElapsedTime(_acceptedTimestamp),
-            _connectedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_acceptedTimestamp, _connectedTimestamp),
-            _clientToTarget.BytesDelivered, _targetToClient.BytesDelivered, spliced, copied, lost,
-            _engine.Options.CopyMode, path, fallback, reason, error);
+        long unsent = sendQueueIsLost ? Math.Min(NativeSocket.SendQueueBytes(direction.DestinationFd), direction.BytesDelivered) : 0;
+        var totals = new DirectionTotals(direction.BytesDelivered, direction.BytesSpliced, direction.BytesCopied,
+            direction.BytesInFlight, unsent, direction.LastWriteSpliced, direction.Fallback, direction.Finished);
+        direction.Release(_context);
+        return totals;
     }
 }

@@ -1,51 +1,57 @@
 using ZeroCopyPS.Engine.Interop;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine.Listening;
+using ZeroCopyPS.Engine.Policy;
 
 namespace ZeroCopyPS.Engine.Epoll;
 
 /// <summary>
-/// A listening socket on the engine's first loop. Accepts natively (accept4, nonblocking) so no
-/// accepted descriptor is ever known to .NET's own epoll, and hands each one to a loop round-robin.
-/// At the connection limit or the descriptor budget it stops accepting (clients wait in the kernel
-/// backlog) until a connection closes or the next sweep finds room.
+/// One loop's watch on a listening socket. Every loop registers the same socket with EPOLLEXCLUSIVE, so
+/// the kernel wakes one waiting loop per arrival; that loop accepts (accept4, nonblocking, so no accepted
+/// descriptor is ever known to .NET's own epoll) and keeps the connection: no cross-thread hand-off, and
+/// a busy loop, not sleeping in epoll_wait, is not the one woken (docs/ARCHITECTURE.md, "Accept"). At the
+/// connection limit or the descriptor budget it stops accepting (clients wait in the kernel backlog)
+/// until a connection closes or its next timer finds room.
 /// </summary>
 internal sealed unsafe class EpollListener : IEventHandler
 {
     private const int MaxAcceptsPerWake = 64;
-    private const int RetryAfterErrorMilliseconds = 100;
+    private const long RetryMilliseconds = 100;
+    private const long HousekeepingMilliseconds = 1_000;
 
-    private readonly EpollProxyEngine _engine;
+    private readonly EpollEngine _engine;
     private readonly EventLoop _loop;
     private readonly BoundListener _bound;
     private readonly int _fd;
     private int _slot = -1;
     private bool _closed;
     private bool _runScheduled;
-    private long _retryAtMs;
     private int _paused;
 
-    public EpollListener(EpollProxyEngine engine, EventLoop loop, BoundListener bound)
+    public EpollListener(EpollEngine engine, EventLoop loop, BoundListener bound)
     {
         _engine = engine;
         _loop = loop;
         _bound = bound;
         _fd = (int)bound.Socket.Handle;
-        NativeSocket.SetNonBlocking(_fd);
     }
+
+    public EventLoop Loop => _loop;
 
     public string ListenText => _bound.ListenText;
 
     public bool IsUnix => _bound.IsUnix;
 
-    public System.Net.EndPoint BoundEndPoint => _bound.EndPoint;
+    public long DeadlineMs { get; set; }
 
-    public int SweepIndex { get; set; } = -1;
+    public int TimerIndex { get; set; } = -1;
+
+    public int AliveIndex { get; set; } = -1;
 
     /// <summary>Loop thread: starts accepting.</summary>
     public void Open()
     {
-        _slot = _loop.Register(_fd, Flags.EPOLLIN, this, 0);
-        _loop.AddToSweep(this);
+        _slot = _loop.Register(_fd, Flags.EPOLLIN | Flags.EPOLLEXCLUSIVE, this, 0);
+        _loop.ScheduleTimer(this, _loop.NowMs + HousekeepingMilliseconds);
         Accept();
     }
 
@@ -57,15 +63,15 @@ internal sealed unsafe class EpollListener : IEventHandler
         Accept();
     }
 
-    public void OnSweep(long nowMilliseconds)
+    // A paused listener looks again (another proxy of the process may have freed descriptors), and the
+    // process's descriptor count is taken again now and then (it grows as assemblies load).
+    public void OnTimer(long nowMilliseconds)
     {
+        if (_closed) return;
         DescriptorBudget.RefreshIfDue(nowMilliseconds);
-        // Paused for want of descriptors, another proxy of the process may have freed some.
-        if (Interlocked.Exchange(ref _paused, 0) == 1 || (_retryAtMs != 0 && nowMilliseconds >= _retryAtMs))
-        {
-            _retryAtMs = 0;
-            Accept();
-        }
+        bool wasPaused = Interlocked.Exchange(ref _paused, 0) == 1;
+        _loop.ScheduleTimer(this, nowMilliseconds + HousekeepingMilliseconds);
+        if (wasPaused) Accept();
     }
 
     public void OnFault(Exception error) => _engine.ReportFault(error);
@@ -78,18 +84,19 @@ internal sealed unsafe class EpollListener : IEventHandler
 
     // Invariant: edge-triggered, so every wake-up accepts until EAGAIN, except when it stops on purpose
     // (connection limit, descriptor budget, per-wake cap, out of descriptors) and then it arranges its
-    // own next call (resume on close, sweep, ScheduleRun, retry): a pending client is never left without a wake-up.
+    // own next call (resume on close, timer, ScheduleRun): a pending client is never left without a wake-up.
     private void Accept()
     {
         if (_closed) return;
         byte* address = stackalloc byte[128];
         for (int accepted = 0; accepted < MaxAcceptsPerWake; accepted++)
         {
-            if (!_engine.TryReserveConnection())
+            if (!_engine.Runtime.TryAdmit())
             {
                 Volatile.Write(ref _paused, 1);
-                // A connection may have closed between the failed reservation and the flag: check once more.
-                if (_engine.TryReserveConnection()) { _engine.ReleaseReservation(); Volatile.Write(ref _paused, 0); continue; }
+                // A connection may have closed between the failed admission and the flag: check once more.
+                if (_engine.Runtime.TryAdmit()) { _engine.Runtime.Unadmit(); Volatile.Write(ref _paused, 0); continue; }
+                _loop.ScheduleTimer(this, _loop.NowMs + RetryMilliseconds);
                 return;
             }
             int length = 128;
@@ -97,15 +104,16 @@ internal sealed unsafe class EpollListener : IEventHandler
             if (fd < 0)
             {
                 int errno = Libc.LastErrno;
-                _engine.ReleaseReservation();
+                _engine.Runtime.Unadmit();
                 if (errno == Errno.EAGAIN) return;
                 if (errno is Errno.EINTR or Errno.ECONNABORTED) continue;
                 if (errno is Errno.EMFILE or Errno.ENFILE) RefusePending();
                 // ENOBUFS, ENOMEM, or descriptors still short: the clients stay queued; try again shortly.
-                _retryAtMs = Environment.TickCount64 + RetryAfterErrorMilliseconds;
+                Volatile.Write(ref _paused, 1);
+                _loop.ScheduleTimer(this, _loop.NowMs + RetryMilliseconds);
                 return;
             }
-            _engine.Dispatch(this, fd, IsUnix ? null : NativeSocket.Decode(address, length));
+            _engine.Adopt(this, _loop, fd, IsUnix ? null : NativeSocket.Decode(address, length));
         }
         if (!_runScheduled)
         {
@@ -121,22 +129,15 @@ internal sealed unsafe class EpollListener : IEventHandler
     {
         DescriptorBudget.Refresh();
         for (int i = 0; i < MaxAcceptsPerWake && DescriptorBudget.RefuseOnePending(_fd); i++)
-            _engine.CountRefused();
+            _engine.Runtime.Counters.CountRefused();
     }
 
-    /// <summary>Loop thread: stops listening at once; the socket file of a Unix listener is removed if still ours.</summary>
+    /// <summary>Loop thread: this loop stops watching the socket (the socket itself is closed once, by the engine).</summary>
     public void Close()
     {
         if (_closed) return;
         _closed = true;
-        _loop.RemoveFromSweep(this);
+        _loop.ScheduleTimer(this, long.MaxValue);
         if (_slot >= 0) _loop.Unregister(_slot, _fd);
-        _bound.Close();
     }
-
-    /// <summary>
-    /// Stop's last resort, once the loops are gone (or never answered): the loop's tables are not
-    /// touched, only the socket and its file are released. Idempotent with <see cref="Close"/>.
-    /// </summary>
-    public void CloseFromAnyThreadAfterLoopsEnded() => _bound.Close();
 }

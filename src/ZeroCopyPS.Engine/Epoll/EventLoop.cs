@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using ZeroCopyPS.Engine.Interop;
+using ZeroCopyPS.Engine.Policy;
 
 namespace ZeroCopyPS.Engine.Epoll;
 
@@ -12,7 +13,9 @@ namespace ZeroCopyPS.Engine.Epoll;
 internal sealed unsafe class EventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 256;
-    public const int SweepIntervalMilliseconds = 100;
+
+    // With no timer due, epoll_wait still returns this often; a Post wakes it at once anyway.
+    private const int LongestWaitMilliseconds = 60_000;
 
     // x86_64 packs struct epoll_event to 12 bytes; other 64-bit ABIs align the u64 to 8.
     private static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
@@ -24,7 +27,8 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly Thread _thread;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly Queue<IEventHandler> _runnable = new();
-    private readonly List<IEventHandler> _swept = new();
+    private readonly List<IEventHandler> _alive = new();
+    private readonly TimerQueue<IEventHandler> _timers = new();
     private readonly Action<Exception> _onLoopFault;
 
     // Registration slots: epoll's u64 carries (generation << 32 | slot), so an event still queued for a
@@ -64,11 +68,14 @@ internal sealed unsafe class EventLoop : IDisposable
     public bool IsOnLoopThread => Thread.CurrentThread == _thread;
 
     /// <summary>Handlers alive on this loop (loop thread only).</summary>
-    public IReadOnlyList<IEventHandler> SweptHandlers => _swept;
+    public IReadOnlyList<IEventHandler> AliveHandlers => _alive;
+
+    /// <summary><see cref="Environment.TickCount64"/> when the current round began (loop thread only).</summary>
+    public long NowMs { get; private set; } = Environment.TickCount64;
 
     public void Start() => _thread.Start();
 
-    /// <summary>Adds a descriptor (edge-triggered) and returns its slot for <see cref="Unregister"/>.</summary>
+    /// <summary>Adds a descriptor (edge-triggered) and returns its slot for <see cref="Forget"/> or <see cref="Unregister"/>.</summary>
     public int Register(int fd, uint events, IEventHandler handler, int tag)
     {
         int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _nextSlot++;
@@ -88,12 +95,21 @@ internal sealed unsafe class EventLoop : IDisposable
         return slot;
     }
 
-    /// <summary>Removes a descriptor before it is closed; events already fetched for it are dropped.</summary>
+    /// <summary>
+    /// Removes a descriptor that stays open (a listening socket other loops still watch); events already
+    /// fetched for it are dropped.
+    /// </summary>
     public void Unregister(int slot, int fd)
     {
         TryControl(Flags.EPOLL_CTL_DEL, fd, 0, slot, out _);
         ReleaseSlot(slot);
     }
+
+    /// <summary>
+    /// Forgets a descriptor that is about to be closed: closing it removes it from the epoll set, so no
+    /// EPOLL_CTL_DEL is spent; an event already fetched for it is dropped by the slot's generation.
+    /// </summary>
+    public void Forget(int slot) => ReleaseSlot(slot);
 
     private void ReleaseSlot(int slot)
     {
@@ -102,21 +118,30 @@ internal sealed unsafe class EventLoop : IDisposable
         _freeSlots.Push(slot);
     }
 
-    public void AddToSweep(IEventHandler handler)
+    /// <summary>Counts a handler among the loop's live ones (a stop aborts them all).</summary>
+    public void AddAlive(IEventHandler handler)
     {
-        handler.SweepIndex = _swept.Count;
-        _swept.Add(handler);
+        handler.AliveIndex = _alive.Count;
+        _alive.Add(handler);
     }
 
-    public void RemoveFromSweep(IEventHandler handler)
+    public void RemoveAlive(IEventHandler handler)
     {
-        int index = handler.SweepIndex;
-        if (index < 0 || index >= _swept.Count || !ReferenceEquals(_swept[index], handler)) return;
-        IEventHandler last = _swept[^1];
-        _swept[index] = last;
-        last.SweepIndex = index;
-        _swept.RemoveAt(_swept.Count - 1);
-        handler.SweepIndex = -1;
+        int index = handler.AliveIndex;
+        if (index < 0 || index >= _alive.Count || !ReferenceEquals(_alive[index], handler)) return;
+        IEventHandler last = _alive[^1];
+        _alive[index] = last;
+        last.AliveIndex = index;
+        _alive.RemoveAt(_alive.Count - 1);
+        handler.AliveIndex = -1;
+        _timers.Cancel(handler);
+    }
+
+    /// <summary>Calls <see cref="IEventHandler.OnTimer"/> at <paramref name="deadlineMs"/> (moves an earlier schedule).</summary>
+    public void ScheduleTimer(IEventHandler handler, long deadlineMs)
+    {
+        if (deadlineMs == long.MaxValue) _timers.Cancel(handler);
+        else _timers.Schedule(handler, deadlineMs);
     }
 
     /// <summary>Runs the handler's <see cref="IEventHandler.OnRun"/> after this round of events (loop thread only).</summary>
@@ -153,16 +178,17 @@ internal sealed unsafe class EventLoop : IDisposable
     }
 
     // Invariant: one round = fetch ready events, dispatch each to its handler, run posted actions, then
-    // the handlers that deferred work (each once, in order), then timeouts at most every sweep interval.
-    // epoll_wait does not sleep while deferred work is pending, so no connection waits on another's data.
+    // the handlers that deferred work (each once, in order), then the timers that are due. epoll_wait
+    // does not sleep while deferred work is pending, so no connection waits on another's data, and it
+    // sleeps no longer than the earliest timer, so no timer is late by more than a round. A round with
+    // no timer due costs one comparison: timers cost in proportion to what expires (docs/ARCHITECTURE.md, "Timers").
     private void Run()
     {
-        long nextSweep = Environment.TickCount64 + SweepIntervalMilliseconds;
         try
         {
             while (!_stopRequested)
             {
-                int timeout = _runnable.Count > 0 || !_posted.IsEmpty ? 0 : SweepIntervalMilliseconds;
+                int timeout = _runnable.Count > 0 || !_posted.IsEmpty ? 0 : WaitMilliseconds(Environment.TickCount64);
                 int ready = Libc.epoll_wait(_epoll.Fd, _events, MaxEventsPerWait, timeout);
                 if (ready < 0)
                 {
@@ -170,6 +196,7 @@ internal sealed unsafe class EventLoop : IDisposable
                     if (errno == Errno.EINTR) continue;
                     throw new NativeCallException("epoll_wait", errno);
                 }
+                NowMs = Environment.TickCount64;
                 for (int i = 0; i < ready; i++) Dispatch(_events + (i * EventSize));
                 RunPosted();
                 for (int pending = _runnable.Count; pending > 0; pending--)
@@ -178,26 +205,30 @@ internal sealed unsafe class EventLoop : IDisposable
                     try { handler.OnRun(); }
                     catch (Exception e) { handler.OnFault(e); }
                 }
-
-                long now = Environment.TickCount64;
-                if (now >= nextSweep)
-                {
-                    nextSweep = now + SweepIntervalMilliseconds;
-                    // Backwards: a handler may remove itself (swap-remove) while we walk.
-                    for (int i = _swept.Count - 1; i >= 0; i--)
-                    {
-                        if (i >= _swept.Count) continue;
-                        IEventHandler handler = _swept[i];
-                        try { handler.OnSweep(now); }
-                        catch (Exception e) { handler.OnFault(e); }
-                    }
-                }
+                RunDueTimers();
             }
             RunPosted();
         }
         catch (Exception e)
         {
             _onLoopFault(e);
+        }
+    }
+
+    private int WaitMilliseconds(long nowMs)
+    {
+        long next = _timers.NextDeadlineMs;
+        if (next == long.MaxValue) return LongestWaitMilliseconds;
+        return (int)Math.Clamp(next - nowMs, 0, LongestWaitMilliseconds);
+    }
+
+    private void RunDueTimers()
+    {
+        long now = Environment.TickCount64;
+        while (_timers.TryDequeueDue(now, out IEventHandler handler))
+        {
+            try { handler.OnTimer(now); }
+            catch (Exception e) { handler.OnFault(e); }
         }
     }
 

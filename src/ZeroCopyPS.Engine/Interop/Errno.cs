@@ -24,11 +24,13 @@ internal static class Errno
     public const int EOPNOTSUPP = 95;
     public const int EADDRINUSE = 98;
     public const int EADDRNOTAVAIL = 99;
+    public const int ENETDOWN = 100;
     public const int ENETUNREACH = 101;
     public const int ECONNABORTED = 103;
     public const int ECONNRESET = 104;
     public const int ENOBUFS = 105;
     public const int ENOTCONN = 107;
+    public const int ESHUTDOWN = 108;
     public const int ETIMEDOUT = 110;
     public const int ECONNREFUSED = 111;
     public const int EHOSTUNREACH = 113;
@@ -38,5 +40,4 @@ internal static class Errno
     public static string Describe(int errno) =>
         $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 
-    public static bool IsPeerGone(int errno) => errno is ECONNRESET or EPIPE or ENOTCONN or ECONNABORTED or ETIMEDOUT or EHOSTUNREACH or ENETUNREACH;
 }

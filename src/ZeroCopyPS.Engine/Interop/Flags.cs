@@ -39,7 +39,11 @@ internal static class Flags
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLEXCLUSIVE = 1u << 28;
     public const uint EPOLLET = 1u << 31;
+
+    /// <summary>ioctl: bytes in a socket's send queue not yet acknowledged by the peer (TIOCOUTQ).</summary>
+    public const int SIOCOUTQ = 0x5411;
 
     public const int O_RDONLY = 0;
 

@@ -72,6 +72,9 @@ internal static unsafe class Libc
     public static extern int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
     [DllImport(Lib, SetLastError = true)]
+    public static extern int ioctl(int fd, int request, int* value);
+
+    [DllImport(Lib, SetLastError = true)]
     public static extern int getsockname(int fd, byte* address, int* addressLength);
 
     [DllImport(Lib, SetLastError = true)]

@@ -68,6 +68,16 @@ internal static unsafe class NativeSocket
     /// <summary>listen(2) of a raw descriptor: 0 or the errno.</summary>
     public static int Listen(int fd, int backlog) => Libc.listen(fd, backlog) == 0 ? 0 : Libc.LastErrno;
 
+    /// <summary>
+    /// Bytes a TCP socket has written but its peer's kernel has not acknowledged (SIOCOUTQ): what an
+    /// abortive close would discard. 0 when the call fails.
+    /// </summary>
+    public static long SendQueueBytes(int fd)
+    {
+        int value = 0;
+        return Libc.ioctl(fd, Flags.SIOCOUTQ, &value) == 0 ? Math.Max(0, value) : 0;
+    }
+
     /// <summary>SO_ERROR: the outcome of a nonblocking connect.</summary>
     public static int GetPendingError(int fd)
     {
@@ -98,7 +108,7 @@ internal static unsafe class NativeSocket
         Libc.setsockopt(fd, Flags.SOL_SOCKET, SO_LINGER, linger, 2 * sizeof(int));
     }
 
-    /// <summary>.NET may leave a socket it created blocking; the engine needs every descriptor nonblocking (DESIGN §3.3).</summary>
+    /// <summary>.NET may leave a socket it created blocking; the engine needs every descriptor nonblocking (docs/ARCHITECTURE.md, "Threads": only epoll_wait may block).</summary>
     public static void SetNonBlocking(int fd)
     {
         int flags = Libc.fcntl(fd, Flags.F_GETFL, 0);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Copy;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS.Engine.Tests.Support;
 

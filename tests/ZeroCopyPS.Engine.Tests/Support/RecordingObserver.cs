@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS.Engine.Tests.Support;
 

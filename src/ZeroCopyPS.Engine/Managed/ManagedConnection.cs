@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using ZeroCopyPS.Engine.Interop;
+using ZeroCopyPS.Engine.Policy;
+
+namespace ZeroCopyPS.Engine.Managed;
+
+/// <summary>
+/// One connection of the portable engine: the I/O, with .NET async sockets, for a
+/// <see cref="ConnectionCore"/> that decides everything else. Each direction waits for data with a
+/// zero-byte receive and rents a buffer only while bytes flow (as Kestrel does), so an idle connection
+/// holds no buffer. Calls into the core are serialised by a lock; the two directions run concurrently.
+/// </summary>
+internal sealed class ManagedConnection : ITimed
+{
+    private readonly ManagedEngine _engine;
+    private readonly ConnectionCore _core;
+    private readonly Socket _client;
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ManagedDirection _clientToTarget;
+    private readonly ManagedDirection _targetToClient;
+    private Socket? _target;
+    private EndPoint? _targetLocalEndPoint;
+    private EndPoint? _targetAddress;
+    private CloseReason? _forcedReason;
+    private (int Errno, bool ClientSide, string Call)? _failure;
+
+    public ManagedConnection(ManagedEngine engine, ConnectionCore core, Socket client)
+    {
+        _engine = engine;
+        _core = core;
+        _client = client;
+        FallbackReason fallback = core.Proxy.Options.CopyMode == CopyMode.Buffered ? FallbackReason.None
+            : OperatingSystem.IsLinux() ? FallbackReason.ManagedEngine : FallbackReason.PlatformWithoutSplice;
+        _clientToTarget = new ManagedDirection(clientToTarget: true) { Fallback = fallback };
+        _targetToClient = new ManagedDirection(clientToTarget: false) { Fallback = fallback };
+        if (client.AddressFamily != AddressFamily.Unix) ConfigureTcp(client);
+    }
+
+    public long DeadlineMs { get; set; }
+
+    public int TimerIndex { get; set; } = -1;
+
+    /// <summary>Any thread, any time (also after the connection ended): ends it for a stop.</summary>
+    public void Abort(CloseReason reason)
+    {
+        lock (_gate) _forcedReason ??= reason;
+        _abort.Cancel(); // never disposed (it has no timer or registration to release), so a late Abort cannot throw
+    }
+
+    /// <summary>Timer thread: a deadline of this connection is due; the core says whether something expired.</summary>
+    public void OnTimer(long nowMs)
+    {
+        CloseReason? expired;
+        long next;
+        lock (_gate)
+        {
+            expired = _core.Phase == ConnectionPhase.Closed ? null
+                : _core.Expired(nowMs, _clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
+            next = _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
+        }
+        if (expired is { } reason) Abort(reason);
+        else _engine.ScheduleTimer(this, next);
+    }
+
+    public async Task<ConnectionStatistics> RunAsync()
+    {
+        CloseReason reason;
+        string? error = null;
+        try
+        {
+            if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
+            _engine.ScheduleTimer(this, _core.ConnectDeadlineMs);
+            EndPoint[] addresses = await _core.Proxy.Dns.ResolveAsync(Environment.TickCount64).WaitAsync(_abort.Token).ConfigureAwait(false);
+            ConnectSequencer sequencer;
+            lock (_gate) sequencer = _core.BeginConnect(addresses);
+            (_target, EndPoint address, _targetLocalEndPoint) = await new ManagedConnector(sequencer, _abort.Token).ConnectAsync().ConfigureAwait(false);
+            _targetAddress = address;
+            if (address.AddressFamily != AddressFamily.Unix) ConfigureTcp(_target);
+            if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
+            long now = Environment.TickCount64;
+            lock (_gate)
+            {
+                _core.OnConnected(address);
+                _clientToTarget.LastProgressMs = _targetToClient.LastProgressMs = now;
+            }
+            RearmTimer();
+            // Both directions wanted splice and copy instead: counted per direction, as the epoll engine counts.
+            if (_clientToTarget.Fallback != FallbackReason.None) Interlocked.Add(ref _engine.Traffic.SpliceFallbacks, 2);
+            reason = await RelayAsync().ConfigureAwait(false);
+        }
+        catch (DnsLookupException e)
+        {
+            reason = CloseReason.ConnectFailed;
+            error = e.Message;
+        }
+        catch (ConnectFailedException)
+        {
+            reason = CloseReason.ConnectFailed;
+            error = _core.ConnectFailureText(Environment.TickCount64);
+        }
+        catch (OperationCanceledException) when (_forcedReason is not null)
+        {
+            reason = _forcedReason.Value;
+            if (reason == CloseReason.ConnectFailed) error = _core.ConnectFailureText(Environment.TickCount64);
+        }
+        catch (Exception e)
+        {
+            reason = CloseReason.Error;
+            error = "Engine error: " + e.Message;
+        }
+        if (reason == CloseReason.ProxyStopped && _core.Phase == ConnectionPhase.Connecting) error = null;
+        return Close(reason, error);
+    }
+
+    // Both directions run at once; each shuts its destination's write side after its source's EOF and
+    // every byte delivered (half-close is data). The first failure is kept (a direction that fails
+    // cancels the other, whose cancellation must not hide the real cause).
+    private async Task<CloseReason> RelayAsync()
+    {
+        Task up = CopyAsync(_client, _target!, _clientToTarget);
+        Task down = CopyAsync(_target!, _client, _targetToClient);
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_failure is { } failure) return FailureClassifier.CloseReasonFor(FailureClassifier.Classify(failure.Errno));
+            if (_forcedReason is { } forced) return forced;
+            return _core.NaturalCloseReason;
+        }
+    }
+
+    private async Task CopyAsync(Socket source, Socket destination, ManagedDirection direction)
+    {
+        CancellationToken token = _abort.Token;
+        int bufferSize = _core.Proxy.Options.BufferSizeBytes;
+        byte[]? buffer = null;
+        RelaySide side = RelaySide.Source;
+        try
+        {
+            while (true)
+            {
+                side = RelaySide.Source;
+                // Wait for data without a buffer: an idle connection holds none.
+                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                buffer ??= ArrayPool<byte>.Shared.Rent(bufferSize);
+                int read = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), SocketFlags.None, token).ConfigureAwait(false);
+                if (read == 0) break;
+                direction.Progress(read, 0);
+                side = RelaySide.Destination;
+                for (int sent = 0; sent < read;)
+                {
+                    int n = await destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, token).ConfigureAwait(false);
+                    sent += n;
+                    direction.Progress(0, n);
+                    _engine.Traffic.AddCopied(direction.ClientToTarget, n);
+                }
+                // A short read drained the socket: the buffer goes back until the next burst.
+                if (read < bufferSize)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+            side = RelaySide.Destination;
+            destination.Shutdown(SocketShutdown.Send);
+            direction.Finished = true;
+            lock (_gate) _core.NoteFinished(direction.ClientToTarget);
+            RearmTimer(); // half-closed: the remaining direction's own timer may now come first
+        }
+        catch (SocketException e)
+        {
+            RecordFailure(FailureClassifier.ToErrno(e.SocketErrorCode), direction.ClientToTarget == (side == RelaySide.Source),
+                side == RelaySide.Source ? "receive(source)" : "send(destination)");
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // Cancelled by the other direction's failure, a timeout or a stop: the cause is recorded there.
+        }
+        finally
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void RecordFailure(int errno, bool clientSide, string call)
+    {
+        lock (_gate) _failure ??= (errno, clientSide, call);
+        _abort.Cancel(); // one failed direction ends the other
+    }
+
+    private void RearmTimer()
+    {
+        long next;
+        lock (_gate) next = _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
+        _engine.ScheduleTimer(this, next);
+    }
+
+    private ConnectionStatistics Close(CloseReason reason, string? error)
+    {
+        _engine.ScheduleTimer(this, long.MaxValue);
+        if (_failure is { } failure)
+            error = $"{failure.Call} on the {(failure.ClientSide ? "client" : "target")} side: {FailureClassifier.Describe(failure.Errno)}";
+        long inFlight = _clientToTarget.InFlight + _targetToClient.InFlight;
+        bool abortive = ConnectionCore.IsAbortive(reason, inFlight);
+        DirectionTotals clientToTarget = _clientToTarget.Totals(_target, abortive);
+        DirectionTotals targetToClient = _targetToClient.Totals(_client, abortive);
+        if (abortive)
+        {
+            // A cut stream must not look complete to a peer: reset instead of a clean FIN.
+            TryLingerZero(_client);
+            if (_target is not null) TryLingerZero(_target);
+        }
+        LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetAddress);
+        _client.Dispose();
+        _target?.Dispose();
+        lock (_gate) return _core.Finish(reason, error, clientToTarget, targetToClient, abortive);
+    }
+
+    // Urgent (out-of-band) bytes stay in the stream, as the epoll engine keeps them: without
+    // SO_OOBINLINE the kernel holds the byte aside and a stream read never sees it.
+    private static void ConfigureTcp(Socket socket)
+    {
+        socket.NoDelay = true;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.OutOfBandInline, true);
+    }
+
+    private static void TryLingerZero(Socket socket)
+    {
+        if (socket.AddressFamily == AddressFamily.Unix) return; // a Unix leg cannot carry a reset
+        try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
+    }
+}

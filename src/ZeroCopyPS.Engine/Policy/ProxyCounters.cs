@@ -1,0 +1,50 @@
+namespace ZeroCopyPS.Engine.Policy;
+
+/// <summary>
+/// A proxy's connection counters, the same for both engines: open, total, and closed by reason.
+/// Byte counters live per event loop (see TrafficCounters) and are summed only for a status.
+/// </summary>
+internal sealed class ProxyCounters
+{
+    private static readonly int ReasonCount = Enum.GetValues<CloseReason>().Length;
+
+    private readonly long[] _closedByReason = new long[ReasonCount];
+    private long _active;
+    private long _total;
+    private long _refused;
+
+    public long Active => Math.Max(0, Interlocked.Read(ref _active));
+
+    public long Total => Interlocked.Read(ref _total);
+
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Counts a connection against <paramref name="limit"/>; false (and nothing counted) at the limit.</summary>
+    public bool TryOpen(int limit)
+    {
+        if (Interlocked.Increment(ref _active) <= limit) return true;
+        Interlocked.Decrement(ref _active);
+        return false;
+    }
+
+    /// <summary>Gives back a slot taken by <see cref="TryOpen"/> that no connection used.</summary>
+    public void Unopen() => Interlocked.Decrement(ref _active);
+
+    /// <summary>A connection was accepted: its sequence number.</summary>
+    public long NextId() => Interlocked.Increment(ref _total);
+
+    /// <summary>A connection closed; returns how many are still open.</summary>
+    public long Closed(CloseReason reason)
+    {
+        Interlocked.Increment(ref _closedByReason[(int)reason]);
+        return Interlocked.Decrement(ref _active);
+    }
+
+    public void CountRefused() => Interlocked.Increment(ref _refused);
+
+    public long ClosedWith(CloseReason reason) => Interlocked.Read(ref _closedByReason[(int)reason]);
+
+    /// <summary>Connections that ended in a failure: target unreachable, reset, engine error, proxy loop.</summary>
+    public long Failed =>
+        ClosedWith(CloseReason.ConnectFailed) + ClosedWith(CloseReason.Reset) + ClosedWith(CloseReason.Error) + ClosedWith(CloseReason.ProxyLoop);
+}

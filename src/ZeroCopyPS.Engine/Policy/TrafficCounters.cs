@@ -1,0 +1,28 @@
+namespace ZeroCopyPS.Engine.Policy;
+
+/// <summary>
+/// Live byte counters of one event loop, written only by that loop's thread with plain adds (no
+/// interlocked traffic between loops on the copy path), or of the managed engine, written with
+/// <see cref="AddCopied"/>. Read by any thread for snapshots, where a 64-bit read is atomic on the
+/// 64-bit platforms this engine runs on.
+/// </summary>
+internal sealed class TrafficCounters
+{
+    public long BytesClientToTarget;
+    public long BytesTargetToClient;
+    public long BytesSpliced;
+    public long BytesCopied;
+    public long SpliceFallbacks;
+
+    /// <summary>splice, read and write calls made by the relays, EAGAIN included: the cost side of the comparison.</summary>
+    public long Syscalls;
+
+    /// <summary>Any thread: counts bytes copied through a buffer (the managed engine's copy tasks share one instance).</summary>
+    public void AddCopied(bool clientToTarget, long bytes)
+    {
+        Interlocked.Add(ref BytesCopied, bytes);
+        if (clientToTarget) Interlocked.Add(ref BytesClientToTarget, bytes);
+        else Interlocked.Add(ref BytesTargetToClient, bytes);
+    }
+
+}

@@ -1,0 +1,44 @@
+namespace ZeroCopyPS.Engine;
+
+/// <summary>
+/// The accepted range of every proxy option, written once: <see cref="ProxyOptions.Validate"/> checks
+/// them and the cmdlet layer's parameter attributes quote the same constants. Upper bounds keep every
+/// wait representable (a .NET wait takes at most int.MaxValue milliseconds, 24.8 days) and refuse values
+/// that can only be typing mistakes.
+/// </summary>
+public static class ProxyOptionLimits
+{
+    public const int MaxConnectionsMinimum = 1;
+    public const int MaxConnectionsMaximum = 1_000_000;
+
+    public const int ListenBacklogMinimum = 1;
+    public const int ListenBacklogMaximum = 65_535;
+
+    /// <summary>One hour: the kernel gives up on a SYN long before (about two minutes).</summary>
+    public const double ConnectTimeoutMaximumSeconds = 3_600;
+
+    /// <summary>Seven days, for idle and half-close timeouts (zero disables them).</summary>
+    public const double InactivityTimeoutMaximumSeconds = 7 * 24 * 3_600;
+
+    /// <summary>One day: a stop that waits longer is a stop that never happens.</summary>
+    public const double DrainTimeoutMaximumSeconds = 24 * 3_600;
+
+    /// <summary>One day: longer only hides a moved target.</summary>
+    public const double DnsCacheDurationMaximumSeconds = 24 * 3_600;
+
+    public const int PipeSizeBytesMaximum = 256 * 1024 * 1024;
+
+    public const int MaxPipesMinimum = 1;
+    public const int MaxPipesMaximum = 1_000_000;
+
+    public const int BufferSizeBytesMinimum = 1024;
+    public const int BufferSizeBytesMaximum = 16 * 1024 * 1024;
+
+    public const int AutoSpliceThresholdBytesMinimum = 1;
+    public const int AutoSpliceThresholdBytesMaximum = 16 * 1024 * 1024;
+
+    public const int EventLoopCountMaximum = 256;
+
+    /// <summary>Permission bits of a Unix socket file: rwxrwxrwx at most (no setuid, setgid or sticky bit).</summary>
+    public const int UnixSocketModeMaximum = 0b111_111_111; // 0777
+}

@@ -1,0 +1,107 @@
+
+namespace ZeroCopyPS.Engine;
+
+/// <summary>Everything a proxy needs to start. Every limit has a default that keeps a long-running proxy bounded.</summary>
+public sealed class ProxyOptions
+{
+    public ProxyOptions(IReadOnlyList<ProxyEndpoint> listen, ProxyEndpoint target)
+    {
+        if (listen.Count == 0) throw new ArgumentException("At least one listen endpoint is required.", nameof(listen));
+        Listen = listen;
+        Target = target;
+    }
+
+    public IReadOnlyList<ProxyEndpoint> Listen { get; }
+
+    public ProxyEndpoint Target { get; }
+
+    public string Name { get; init; } = "proxy";
+
+    public CopyMode CopyMode { get; init; } = CopyMode.Auto;
+
+    /// <summary>Which engine drives the sockets. Auto: epoll on Linux, managed sockets elsewhere.</summary>
+    public EngineKind Engine { get; init; } = EngineKind.Auto;
+
+    /// <summary>Open connections at most; at the limit accepting pauses (clients wait in the backlog), nothing is dropped.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    public int ListenBacklog { get; init; } = 511;
+
+    /// <summary>DNS plus connect, over all of the target's addresses.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>No byte in either direction for this long closes the connection. Zero disables.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// After one direction finished, how long the other may stay silent (each byte it moves starts the
+    /// wait again; HAProxy's client-fin/server-fin). Zero disables.
+    /// </summary>
+    public TimeSpan HalfCloseTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a target name's answer is used before it is looked up again. One lookup runs at a time;
+    /// when the resolver fails, the last good answer keeps serving. Zero looks up for every connection
+    /// (still one lookup at a time, and the last good answer on failure).
+    /// </summary>
+    public TimeSpan DnsCacheDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>On stop, how long open connections may finish before they are closed.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pipe capacity to ask for with F_SETPIPE_SZ; 0 keeps the kernel default (64 KiB).</summary>
+    public int PipeSizeBytes { get; init; }
+
+    /// <summary>Global pipe budget: pipes in use plus idle at most. Past it a direction copies through a buffer.</summary>
+    public int MaxPipes { get; init; } = 512;
+
+    /// <summary>User-space buffer per active buffered direction.</summary>
+    public int BufferSizeBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Auto mode: a read that returns at least this many bytes switches its direction to splice.</summary>
+    public int AutoSpliceThresholdBytes { get; init; } = ProxyOptionsDefaults.AutoSpliceThresholdBytes;
+
+    /// <summary>Epoll loops (threads); 0 means one per processor.</summary>
+    public int EventLoopCount { get; init; }
+
+    /// <summary>
+    /// Permission bits of a Unix socket file this proxy creates (connecting needs write permission).
+    /// 0660: the owner and its group may connect, nobody else, whatever the process's umask.
+    /// Abstract sockets have no file and no access control.
+    /// </summary>
+    public int UnixSocketMode { get; init; } = 0b110_110_000; // 0660
+
+    /// <summary>Checks every option against <see cref="ProxyOptionLimits"/>; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        InRange(MaxConnections, ProxyOptionLimits.MaxConnectionsMinimum, ProxyOptionLimits.MaxConnectionsMaximum, nameof(MaxConnections));
+        InRange(ListenBacklog, ProxyOptionLimits.ListenBacklogMinimum, ProxyOptionLimits.ListenBacklogMaximum, nameof(ListenBacklog));
+        InRange(MaxPipes, ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum, nameof(MaxPipes));
+        InRange(AutoSpliceThresholdBytes, ProxyOptionLimits.AutoSpliceThresholdBytesMinimum, ProxyOptionLimits.AutoSpliceThresholdBytesMaximum, nameof(AutoSpliceThresholdBytes));
+        InRange(BufferSizeBytes, ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum, nameof(BufferSizeBytes));
+        InRange(PipeSizeBytes, 0, ProxyOptionLimits.PipeSizeBytesMaximum, nameof(PipeSizeBytes));
+        InRange(EventLoopCount, 0, ProxyOptionLimits.EventLoopCountMaximum, nameof(EventLoopCount));
+        InRange(UnixSocketMode, 0, ProxyOptionLimits.UnixSocketModeMaximum, nameof(UnixSocketMode));
+        if (ConnectTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be greater than zero.");
+        AtMost(ConnectTimeout, ProxyOptionLimits.ConnectTimeoutMaximumSeconds, nameof(ConnectTimeout));
+        AtMost(IdleTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(IdleTimeout));
+        AtMost(HalfCloseTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(HalfCloseTimeout));
+        AtMost(DrainTimeout, ProxyOptionLimits.DrainTimeoutMaximumSeconds, nameof(DrainTimeout));
+        AtMost(DnsCacheDuration, ProxyOptionLimits.DnsCacheDurationMaximumSeconds, nameof(DnsCacheDuration));
+    }
+
+    private static void InRange(int value, int minimum, int maximum, string name)
+    {
+        if (value < minimum || value > maximum)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be between {minimum} and {maximum}.");
+    }
+
+    private static void AtMost(TimeSpan value, double maximumSeconds, string name)
+    {
+        if (value < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
+        if (value > TimeSpan.FromSeconds(maximumSeconds))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {TimeSpan.FromSeconds(maximumSeconds)}.");
+    }
+}

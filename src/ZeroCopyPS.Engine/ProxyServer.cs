@@ -1,0 +1,162 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using ZeroCopyPS.Engine.Policy;
+
+namespace ZeroCopyPS.Engine;
+
+/// <summary>
+/// A running L4 proxy. <see cref="Start"/> binds every listener before it returns (or throws
+/// <see cref="ProxyStartException"/> with nothing left bound); the engine then serves on its own
+/// threads until <see cref="Stop(TimeSpan)"/>.
+/// </summary>
+public sealed class ProxyServer : IDisposable
+{
+    // Every running proxy of the process, for the exit and signal hooks below.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ProxyServer, byte> Running = new();
+
+    // How long the hooks wait for every proxy to reset its connections before the process goes anyway.
+    private static readonly TimeSpan ExitStopTimeout = TimeSpan.FromSeconds(3);
+
+    // Kept alive for the life of the process: a collected registration unregisters its handler.
+    private static readonly PosixSignalRegistration?[] SignalRegistrations;
+
+    // When the process ends, the kernel would close every socket with a FIN: a peer would take a stream
+    // cut mid-transfer for a complete one. So every exit path stops every proxy with no drain, which
+    // resets open connections and removes socket files (docs/ARCHITECTURE.md, "Process exit and signals").
+    // pwsh runs no ProcessExit handlers on SIGTERM or SIGHUP, so those signals get their own hook; it
+    // does not cancel the signal, whose default action (ending the process) follows.
+    static ProxyServer()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAllForExit();
+        SignalRegistrations =
+        [
+            TryRegister(PosixSignal.SIGTERM),
+            TryRegister(PosixSignal.SIGHUP),
+        ];
+    }
+
+    private static PosixSignalRegistration? TryRegister(PosixSignal signal)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, _ => StopAllForExit());
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Stops every proxy of the process at once with no drain, in parallel, bounded.</summary>
+    internal static void StopAllForExit()
+    {
+        ProxyServer[] servers = Running.Keys.ToArray();
+        // A stop already draining (Stop-ZeroCopyProxy a moment ago) holds the stop lock: cut its drain short.
+        foreach (ProxyServer server in servers) server._engine.CutDrainShort();
+        Task[] stops = servers
+            .Select(server => Task.Run(() => { try { server.Stop(TimeSpan.Zero); } catch (Exception) { } }))
+            .ToArray();
+        try { Task.WaitAll(stops, ExitStopTimeout); } catch (AggregateException) { }
+    }
+
+    private readonly IProxyEngine _engine;
+    private readonly object _stopLock = new();
+    private volatile bool _stopRequested;
+
+    private ProxyServer(ProxyOptions options, IProxyEngine engine)
+    {
+        Options = options;
+        _engine = engine;
+    }
+
+    public ProxyOptions Options { get; }
+
+    public string Name => Options.Name;
+
+    public EngineKind Engine => _engine.Kind;
+
+    /// <summary>The addresses actually bound (port 0 resolved to the port the kernel chose).</summary>
+    public IReadOnlyList<EndPoint> ListenEndPoints => _engine.BoundEndPoints;
+
+    public bool IsRunning => !_stopRequested;
+
+    /// <summary>True when this process can use the epoll/splice engine.</summary>
+    public static bool IsSpliceSupported => OperatingSystem.IsLinux();
+
+    public static ProxyServer Start(ProxyOptions options, IProxyObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(observer);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ProxyStartException(ProxyStartFailure.InvalidOptions, options.Name, e.Message, e);
+        }
+
+        EngineKind kind = options.Engine;
+        if (kind == EngineKind.Auto) kind = IsSpliceSupported ? EngineKind.Epoll : EngineKind.Managed;
+        if (kind == EngineKind.Epoll && !IsSpliceSupported)
+            throw new ProxyStartException(ProxyStartFailure.UnsupportedPlatform, options.Name,
+                "The epoll/splice engine needs Linux. Use -Engine Managed (buffered copy) on this platform.");
+
+        DescriptorBudget.Refresh();
+        var runtime = new ProxyRuntime(options, observer);
+        IProxyEngine engine = kind == EngineKind.Epoll
+            ? Epoll.EpollEngine.Start(runtime)
+            : Managed.ManagedEngine.Start(runtime);
+        // Counted again with this proxy's own listeners and loops open: what is left is what it can serve.
+        DescriptorBudget.Refresh();
+        long affordable = (DescriptorBudget.Allowance - DescriptorBudget.Held) / DescriptorBudget.PerConnection;
+        var server = new ProxyServer(options, engine)
+        {
+            EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
+            DescriptorLimit = DescriptorBudget.Limit,
+        };
+        Running[server] = 0;
+        return server;
+    }
+
+    /// <summary>
+    /// Connections the proxy can hold at once when it started: MaxConnections, or fewer when the
+    /// process's descriptor limit allows fewer (see <see cref="ProxyStatus.EffectiveMaxConnections"/>).
+    /// </summary>
+    public int EffectiveMaxConnections { get; private init; }
+
+    /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
+    public long DescriptorLimit { get; private init; }
+
+    public ProxyStatus GetStatus() => _engine.GetStatus(IsRunning) with
+    {
+        EffectiveMaxConnections = EffectiveMaxConnections,
+        DescriptorLimit = DescriptorLimit,
+    };
+
+    /// <summary>Stops with the configured drain timeout.</summary>
+    public void Stop() => Stop(Options.DrainTimeout);
+
+    /// <summary>
+    /// Closes the listeners at once, drains open connections up to <paramref name="drainTimeout"/>, then
+    /// closes them. Idempotent: a second caller waits for the first to finish, then returns.
+    /// </summary>
+    public void Stop(TimeSpan drainTimeout)
+    {
+        lock (_stopLock)
+        {
+            if (_stopRequested) return;
+            _stopRequested = true;
+            try
+            {
+                _engine.Stop(WaitTime.Bounded(drainTimeout));
+            }
+            finally
+            {
+                Running.TryRemove(this, out _);
+            }
+        }
+    }
+
+    public void Dispose() => Stop(TimeSpan.Zero);
+}

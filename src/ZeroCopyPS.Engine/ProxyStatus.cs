@@ -1,0 +1,52 @@
+
+namespace ZeroCopyPS.Engine;
+
+/// <summary>A live snapshot of a running proxy's counters.</summary>
+public sealed record ProxyStatus
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<string> ListenEndPoints { get; init; }
+    public required string Target { get; init; }
+    public required CopyMode CopyMode { get; init; }
+    public required EngineKind Engine { get; init; }
+    public required bool IsRunning { get; init; }
+    public required DateTimeOffset StartTime { get; init; }
+    public required long ActiveConnections { get; init; }
+    public required long TotalConnections { get; init; }
+    public required long FailedConnections { get; init; }
+    public required long BytesClientToTarget { get; init; }
+    public required long BytesTargetToClient { get; init; }
+    public required long BytesSpliced { get; init; }
+    public required long BytesCopied { get; init; }
+    public required long SpliceFallbacks { get; init; }
+    public required int PipesInUse { get; init; }
+    public required int PipesIdle { get; init; }
+    public required int MaxPipes { get; init; }
+    /// <summary>Effective pipe capacity (F_GETPIPE_SZ of the first pipe), 0 before any pipe was made.</summary>
+    public required int PipeCapacityBytes { get; init; }
+    public required int EventLoops { get; init; }
+
+    /// <summary>Pipes the kernel made smaller than its default (the user's pipe-user-pages-soft was passed); they were closed unused.</summary>
+    public required long PipesRefusedTooSmall { get; init; }
+
+    /// <summary>Lookups of the target's name since start (at most one per DnsCacheDuration, and one at a time).</summary>
+    public required long DnsLookups { get; init; }
+
+    /// <summary>Lookups that failed; while an earlier answer exists it keeps serving.</summary>
+    public required long DnsFailures { get; init; }
+
+    /// <summary>The resolver's last failure, or null.</summary>
+    public required string? DnsLastFailure { get; init; }
+
+    /// <summary>Pending clients reset because the process had no descriptor left for them (accept-and-close).</summary>
+    public required long RefusedConnections { get; init; }
+
+    /// <summary>
+    /// Connections this proxy can hold at once: MaxConnections, or fewer when the process's descriptor
+    /// limit (less the runtime's headroom and what else is open) allows fewer. Set when the proxy started.
+    /// </summary>
+    public int EffectiveMaxConnections { get; init; }
+
+    /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
+    public long DescriptorLimit { get; init; }
+}
