@@ -65,6 +65,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     /// <summary>An endpoint that echoes what it receives: HOST:PORT, [IPv6]:PORT, PORT (127.0.0.1), unix:/path, unix:@name.</summary>
     [Parameter(ParameterSetName = EndpointSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ListenEndPoints")]
+    [EndpointTransformation(AcceptsList = true)]
     [ValidateNotNullOrEmpty]
     public string[] Endpoint { get; set; } = Array.Empty<string>();
 
@@ -143,7 +144,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
             ProxyEndpoint endpoint;
             try
             {
-                endpoint = ProxyEndpoint.Parse(text);
+                endpoint = EndpointArgument.Parse(text, EndpointRole.Measure, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
             }
             catch (FormatException e)
             {

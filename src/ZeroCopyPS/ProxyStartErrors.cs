@@ -11,7 +11,7 @@ internal static class ProxyStartErrors
 {
     public static ErrorRecord InvalidEndpoint(FormatException error, string endpoint, string parameterName) =>
         WithAction(new ErrorRecord(
-            new ArgumentException($"-{parameterName} '{endpoint}' is not a valid endpoint: {error.Message}", error),
+            new ArgumentException($"-{parameterName} '{EndpointArgument.Show(endpoint)}' is not a valid endpoint: {error.Message}", error),
             "InvalidEndpoint", ErrorCategory.InvalidArgument, endpoint),
             "Write the endpoint as PORT, HOST:PORT, [IPv6]:PORT, unix:/path or unix:@name.");
 

@@ -24,12 +24,14 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     /// <summary>Where to accept connections: PORT (every interface), HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [EndpointTransformation(AcceptsList = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string[] Listen { get; set; } = Array.Empty<string>();
 
     /// <summary>Where to forward each connection: HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [EndpointTransformation]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string Target { get; set; } = "";
@@ -117,8 +119,8 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     {
         // Endpoints first: a malformed one is reported before any job, name or socket exists.
         var listen = new List<ProxyEndpoint>(Listen.Length);
-        foreach (string text in Listen) listen.Add(ParseEndpoint(text, nameof(Listen)));
-        ProxyEndpoint target = ParseEndpoint(Target, nameof(Target));
+        foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
+        ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
 
         if (Wait) RunInForeground(BuildOptions(listen, target, Name ?? ForegroundName()));
         else StartJob(listen, target);
@@ -260,20 +262,15 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         "zcproxy-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
         + "-" + Guid.NewGuid().ToString("N")[..6];
 
-    private ProxyEndpoint ParseEndpoint(string text, string parameterName)
+    private ProxyEndpoint ParseEndpoint(string text, EndpointRole role)
     {
         try
         {
-            ProxyEndpoint endpoint = ProxyEndpoint.Parse(text);
-            // A relative Unix path means relative to PowerShell's location ($PWD), which is not the
-            // process's working directory; the engine only ever sees the full path.
-            if (endpoint.IsUnix && !endpoint.IsAbstractUnix && !Path.IsPathRooted(endpoint.UnixPath))
-                endpoint = ProxyEndpoint.Parse("unix:" + Path.GetFullPath(endpoint.UnixPath!, SessionState.Path.CurrentFileSystemLocation.ProviderPath));
-            return endpoint;
+            return EndpointArgument.Parse(text, role, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         }
         catch (FormatException e)
         {
-            ThrowTerminatingError(ProxyStartErrors.InvalidEndpoint(e, text, parameterName));
+            ThrowTerminatingError(ProxyStartErrors.InvalidEndpoint(e, text, role.ToString()));
             throw; // unreachable: ThrowTerminatingError always throws
         }
     }
