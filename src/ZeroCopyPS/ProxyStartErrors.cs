@@ -15,9 +15,15 @@ internal static class ProxyStartErrors
             "InvalidEndpoint", ErrorCategory.InvalidArgument, endpoint),
             "Write the endpoint as PORT, HOST:PORT, [IPv6]:PORT, unix:/path or unix:@name.");
 
-    public static ErrorRecord ProxyNameInUse(string name, ZeroCopyProxyJob existing) =>
+    public static ErrorRecord InvalidProxyName(string name, string problem) =>
+        WithAction(new ErrorRecord(new ArgumentException(problem), "InvalidProxyName", ErrorCategory.InvalidArgument, name),
+            "Choose a -Name without * ? [ ] `, control characters or white space at either end, for example 'web' or 'db-primary'.");
+
+    public static ErrorRecord ProxyNameInUse(string name, ZeroCopyProxyJob existing, bool nameGiven) =>
         WithAction(new ErrorRecord(
-            new InvalidOperationException($"A running proxy named '{name}' already exists (job Id {existing.Id}, listening on {existing.Location})."),
+            new InvalidOperationException(nameGiven
+                ? $"-Name '{name}' is taken: a running proxy has that name (job Id {existing.Id}, listening on {existing.Location})."
+                : $"The default name '{name}' is taken by a running proxy (job Id {existing.Id}, listening on {existing.Location}): give this one a -Name."),
             "ProxyNameInUse", ErrorCategory.ResourceExists, name),
             $"Choose another -Name, or stop the existing proxy first: Stop-ZeroCopyProxy -Name '{name}'.");
 

@@ -121,6 +121,8 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         var listen = new List<ProxyEndpoint>(Listen.Length);
         foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
         ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
+        if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
+            ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
 
         if (Wait) RunInForeground(BuildOptions(listen, target, Name ?? ForegroundName()));
         else StartJob(listen, target);
@@ -137,14 +139,14 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
     {
         if (Name is not null && FindRunningProxy(Name) is { } sameName)
-            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName));
+            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
 
         // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
         var job = new ZeroCopyProxyJob(DescribeCommand(), Name, HistoryLimit);
         ProxyOptions options = BuildOptions(listen, target, job.Name);
         ErrorRecord? failure = null;
         if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
-            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName);
+            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);
 
         if (failure is null)
         {
