@@ -77,21 +77,21 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     [ValidateTimeSpan(ProxyOptionLimits.DrainTimeoutMaximumSeconds, AllowZero = true)]
     public TimeSpan DrainTimeout { get; set; }
 
-    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default.</summary>
+    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default. Int64 so that 4GB gets ValidateByteSize's range message, not an Int32 conversion error.</summary>
     [Parameter]
     [ByteSizeTransformation]
     [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
-    public int PipeSize { get; set; }
+    public long PipeSize { get; set; }
 
     [Parameter]
     [ValidateRange(ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum)]
     public int MaxPipes { get; set; }
 
-    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB').</summary>
+    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB'); Int64 for the same reason as PipeSize.</summary>
     [Parameter]
     [ByteSizeTransformation]
     [ValidateByteSize(ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum)]
-    public int BufferSize { get; set; }
+    public long BufferSize { get; set; }
 
     /// <summary>0 means one per processor.</summary>
     [Parameter]
@@ -248,9 +248,10 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
             IdleTimeout = Pick(nameof(IdleTimeout), IdleTimeout, defaults.IdleTimeout),
             HalfCloseTimeout = Pick(nameof(HalfCloseTimeout), HalfCloseTimeout, defaults.HalfCloseTimeout),
             DrainTimeout = Pick(nameof(DrainTimeout), DrainTimeout, defaults.DrainTimeout),
-            PipeSizeBytes = Pick(nameof(PipeSize), PipeSize, defaults.PipeSizeBytes),
+            // Both sizes were range-checked at binding (ValidateByteSize), so they fit an int.
+            PipeSizeBytes = Pick(nameof(PipeSize), (int)PipeSize, defaults.PipeSizeBytes),
             MaxPipes = Pick(nameof(MaxPipes), MaxPipes, defaults.MaxPipes),
-            BufferSizeBytes = Pick(nameof(BufferSize), BufferSize, defaults.BufferSizeBytes),
+            BufferSizeBytes = Pick(nameof(BufferSize), (int)BufferSize, defaults.BufferSizeBytes),
             EventLoopCount = Pick(nameof(EventLoopCount), EventLoopCount, defaults.EventLoopCount),
             UnixSocketMode = Pick(nameof(UnixSocketMode), UnixSocketMode, defaults.UnixSocketMode),
         };

@@ -196,6 +196,8 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         @{ Parameter = 'ConnectTimeout'; Value = 0 }
         @{ Parameter = 'IdleTimeout'; Value = -1 }
         @{ Parameter = 'DrainTimeout'; Value = '-00:00:01' }
+        @{ Parameter = 'PipeSize'; Value = 4GB }
+        @{ Parameter = 'BufferSize'; Value = 4GB }
     ) {
         $arguments = @{ Listen = '127.0.0.1:0'; Target = $echo.EndPoint; $Parameter = $Value }
 
