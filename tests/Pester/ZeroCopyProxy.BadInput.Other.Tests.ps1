@@ -165,4 +165,10 @@ Describe 'Get-, Stop-ZeroCopyProxy and Measure-SocketCopy refuse bad input' {
         { Stop-ZeroCopyProxy -Name $fixture.Values.taken, 'web[' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidProxyNamePattern,ZeroCopyPS.StopZeroCopyProxyCommand'
         $fixture.Proxy.JobStateInfo.State | Should -Be 'Running'
     }
+
+    # Runs after every case above (Pester keeps the order): bad input never stops a proxy that is not its business.
+    It 'left the proxy that was already running serving throughout' {
+        $fixture.Proxy.JobStateInfo.State | Should -Be 'Running'
+        Test-TestConnect -Port (Get-TestListenPort $fixture.Proxy) | Should -BeTrue
+    }
 }

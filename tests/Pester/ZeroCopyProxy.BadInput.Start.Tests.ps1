@@ -209,4 +209,10 @@ Describe 'Start-ZeroCopyProxy refuses bad input' {
         }
         Get-BadInputCoverageProblem Start-ZeroCopyProxy $Cases $notApplicable | Should -BeNullOrEmpty
     }
+
+    # Runs after every case above (Pester keeps the order): bad input never stops a proxy that is not its business.
+    It 'left the proxy that was already running serving throughout' {
+        $fixture.Proxy.JobStateInfo.State | Should -Be 'Running'
+        Test-TestConnect -Port (Get-TestListenPort $fixture.Proxy) | Should -BeTrue
+    }
 }
