@@ -29,7 +29,9 @@ function New-BadInputCase {
     FullyQualifiedErrorId before the comma), -NamedInMessage the parameter the message must name
     (default -Parameter). -With adds or replaces arguments; -NoBase drops the command's base arguments; -Script is
     PowerShell text for what splatting cannot express; -NonTerminating marks the ids that are per-item
-    errors by design; -Isolated runs in a second runspace with a deadline (-Wait would otherwise block).
+    errors by design; -Isolated runs in a second runspace with a deadline (-Wait would otherwise block);
+    -Says is a regex the message must also match, where naming the parameter is not enough (a message
+    that proposed '[:]:' for '::' named -Listen all the same).
     #>
     param(
         [Parameter(Mandatory)] [string] $Command,
@@ -38,6 +40,7 @@ function New-BadInputCase {
         [Parameter(Position = 2)] [AllowNull()] [AllowEmptyString()] [AllowEmptyCollection()] $Value,
         [Parameter(Mandatory, Position = 3)] [string] $Id,
         [string] $NamedInMessage,
+        [string] $Says,
         [hashtable] $With = @{},
         [switch] $NoBase,
         [string] $Script,
@@ -51,7 +54,7 @@ function New-BadInputCase {
     @{
         Command = $Command; Parameter = $Parameter; Kind = $Kind; Value = $Value; Id = $Id
         NamedInMessage = if ($MessageNamesNoParameter) { '' } elseif ($NamedInMessage) { $NamedInMessage } else { $Parameter }
-        With = $With; NoBase = [bool]$NoBase; Script = $Script; Terminating = -not $NonTerminating; Isolated = [bool]$Isolated
+        Says = $Says; With = $With; NoBase = [bool]$NoBase; Script = $Script; Terminating = -not $NonTerminating; Isolated = [bool]$Isolated
         Title = if ($Script) { "$Script -> $Id" } else { "$Command $shown -> $Id" }
     }
 }
@@ -214,6 +217,9 @@ function Assert-BadInputCase([hashtable] $Case, [hashtable] $Fixture, [string] $
         }
         elseif (-not ($messages | Where-Object { $_ -match "(?<![\w-])-$name(?![\w-])|'$name'" })) {
             $problems.Add("the message does not name -$($Case.NamedInMessage): $($messages -join ' | ')")
+        }
+        if ($Case.Says -and -not ($messages | Where-Object { $_ -match $Case.Says })) {
+            $problems.Add("the message does not say /$($Case.Says)/: $($messages -join ' | ')")
         }
     }
     if ($problems.Count) { throw ($problems -join "`n") }

@@ -61,7 +61,9 @@ BeforeDiscovery {
         P PassThru type @{ On = 1 } CannotConvertArgument -With @{ Name = 'badinput-absent' }
 
         # Measure-SocketCopy -Endpoint: the rules of -Target (port 0 refused), one error per endpoint.
-        foreach ($e in '::', 'tcp://127.0.0.1:80', ':80', 'localhost:80:90', 'unix:', '300.1.1.1:80', '[fe80::1%nosuchif0]:80', '65536') { M Endpoint malformed $e InvalidEndpoint -NonTerminating }
+        foreach ($e in ':80', 'localhost:80:90', 'unix:', '300.1.1.1:80', '[fe80::1%nosuchif0]:80', '65536') { M Endpoint malformed $e InvalidEndpoint -NonTerminating }
+        M Endpoint malformed '::' InvalidEndpoint -NonTerminating -Says '\[::\]:8080'
+        M Endpoint malformed 'tcp://127.0.0.1:80' InvalidEndpoint -NonTerminating -Says 'is a URL'
         foreach ($e in '0', '127.0.0.1:0', '[::1]:0') { M Endpoint zero $e InvalidEndpoint -NonTerminating }
         foreach ($e in ' 80 ', "80`n", 'unix: /tmp/x.sock', ' ') { M Endpoint whitespace $e InvalidEndpoint -NonTerminating }
         foreach ($e in '*', '*:80', 'localhost:*') { M Endpoint wildcard $e InvalidEndpoint -NonTerminating }

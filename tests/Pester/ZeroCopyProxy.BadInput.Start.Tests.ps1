@@ -26,9 +26,15 @@ BeforeDiscovery {
         @('wildcard', '*'), @('wildcard', '*:80'), @('wildcard', '?:80'), @('wildcard', '[*]:80'), @('wildcard', '127.0.0.*:80'), @('wildcard', '*.example.com:80')
         @('wildcard', 'localhost:*'), @('wildcard', 'localhost:8?')
     )
+    # What the message must say besides the parameter, where an earlier one was wrong or unhelpful.
+    $says = @{
+        '::' = "'::' is an IPv6 address with no port.*\[::\]:8080"; '::1:80' = '\[::1\]:80\.'; 'tcp://127.0.0.1:80' = 'is a URL.*write 127\.0\.0\.1:80\.'
+        'http://x:1' = 'is a URL.*write x:1\.'; 'tcp:127.0.0.1:80' = "starts with 'tcp:'.*write 127\.0\.0\.1:80\."; '８０' = 'digits 0-9: 80\.'
+        '[127.0.0.1]:80' = 'takes no brackets: write 127\.0\.0\.1:80\.'; 'localhost:80:90' = "more than one ':'"; '-1' = 'negative'; '*:80' = 'is not a host'
+    }
     $StartCases = @(
         foreach ($role in 'Listen', 'Target') {
-            foreach ($e in $endpoints) { S $role $e[0] $e[1] InvalidEndpoint }
+            foreach ($e in $endpoints) { S $role $e[0] $e[1] InvalidEndpoint -Says $says[$e[1]] }
             S $role empty '' ParameterArgumentValidationError
             S $role empty $null ParameterArgumentValidationError
             S $role empty @() ParameterArgumentValidationError
@@ -50,7 +56,7 @@ BeforeDiscovery {
         S Listen syntax $null AmbiguousParameter -Script 'Start-ZeroCopyProxy -L 127.0.0.1:0 -Target 127.0.0.1:{closed}'
 
         # A target on port 0 goes nowhere; for -Listen, port 0 means "any free port" and stays valid.
-        foreach ($t in '0', '00', '127.0.0.1:0', 'localhost:0', '[::1]:0', '[::]:0', '0.0.0.0:0', '[::ffff:127.0.0.1]:0') { S Target zero $t InvalidEndpoint }
+        foreach ($t in '0', '00', '127.0.0.1:0', 'localhost:0', '[::1]:0', '[::]:0', '0.0.0.0:0', '[::ffff:127.0.0.1]:0') { S Target zero $t InvalidEndpoint -Says 'port 0' }
         S Target whitespace 'unix: relative.sock' InvalidEndpoint
 
         # Errors about a real listener or path: each needs that listener or file (fixtures in BeforeAll).
