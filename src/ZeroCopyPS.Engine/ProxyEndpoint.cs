@@ -55,16 +55,25 @@ public sealed class ProxyEndpoint
         if (text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
             return ParseUnix(text);
 
+        // Before any colon counting: a URL has colons of its own, and "bare IPv6" would be the wrong diagnosis.
+        int scheme = text.IndexOf("://", StringComparison.Ordinal);
+        if (scheme > 0)
+            throw new FormatException($"'{text}' is a URL. An endpoint has no scheme ({text[..(scheme + 3)]}) and no path: write {WithoutScheme(text[(scheme + 3)..])}.");
+
         if (text.StartsWith('['))
         {
             int close = text.IndexOf(']');
             if (close < 0)
                 throw new FormatException($"'{text}' opens an IPv6 bracket but never closes it. Use [IPv6]:PORT, for example [::1]:8080.");
             string inner = text[1..close];
+            if (inner.Length == 0)
+                throw new FormatException($"'{text}' has nothing between the brackets. Use [IPv6]:PORT, for example [::1]:8080.");
             if (!IPAddress.TryParse(inner, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
-                throw new FormatException($"'{inner}' in '{text}' is not an IPv6 address.");
+                throw new FormatException(IPAddress.TryParse(inner, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork
+                    ? $"'{inner}' in '{text}' is an IPv4 address, which takes no brackets: write {inner}{text[(close + 1)..]}."
+                    : $"'{inner}' in '{text}' is not an IPv6 address.");
             if (close + 1 >= text.Length || text[close + 1] != ':')
-                throw new FormatException($"'{text}' has no port after the IPv6 address. Use [IPv6]:PORT, for example [::1]:8080.");
+                throw new FormatException($"'{text}' has no port after the IPv6 address. Use [IPv6]:PORT, for example [{inner}]:8080.");
             return new ProxyEndpoint(text, inner, ParsePort(text[(close + 2)..], text), null);
         }
 
@@ -73,7 +82,7 @@ public sealed class ProxyEndpoint
             return new ProxyEndpoint(text, null, ParsePort(text, text), null);
 
         if (text.IndexOf(':') != colon)
-            throw new FormatException($"'{text}' looks like a bare IPv6 address. Put it in brackets: [{text[..colon]}]:{text[(colon + 1)..]}.");
+            throw new FormatException(DescribeManyColons(text, colon));
 
         string host = text[..colon];
         if (host.Length == 0)
@@ -83,6 +92,32 @@ public sealed class ProxyEndpoint
         return new ProxyEndpoint(text, host, ParsePort(text[(colon + 1)..], text), null);
     }
 
+    // Protocol prefixes people carry over from URLs and other tools' address syntax.
+    private static readonly string[] SchemeNames = ["tcp", "tcp4", "tcp6", "udp", "ip", "http", "https", "ws", "wss", "tls", "ssl"];
+
+    // More than one ':' outside brackets: an IPv6 address without brackets, a scheme, or one port too many.
+    private static string DescribeManyColons(string text, int lastColon)
+    {
+        string head = text[..lastColon];
+        if (IPAddress.TryParse(head, out var prefix) && prefix.AddressFamily == AddressFamily.InterNetworkV6)
+            return $"'{text}' looks like a bare IPv6 address with a port. Put the address in brackets: [{head}]:{text[(lastColon + 1)..]}.";
+        if (IPAddress.TryParse(text, out var whole) && whole.AddressFamily == AddressFamily.InterNetworkV6)
+            return $"'{text}' is an IPv6 address with no port. Put the address in brackets and add the port: [{text}]:8080.";
+        string word = text[..text.IndexOf(':')];
+        if (SchemeNames.Contains(word, StringComparer.OrdinalIgnoreCase))
+            return $"'{text}' starts with '{word}:', which is not part of an endpoint: write {text[(word.Length + 1)..]}.";
+        return $"'{text}' has more than one ':'. Write HOST:PORT with a single port, or [IPv6]:PORT for an IPv6 address.";
+    }
+
+    // "x:1/path" -> "x:1"; a URL without a port gets a placeholder the user has to fill in.
+    private static string WithoutScheme(string rest)
+    {
+        int slash = rest.IndexOfAny(['/', '?', '#']);
+        string authority = slash < 0 ? rest : rest[..slash];
+        if (authority.Length == 0) return "HOST:PORT";
+        return authority.LastIndexOf(':') > authority.LastIndexOf(']') ? authority : authority + ":PORT";
+    }
+
     private static ProxyEndpoint ParseUnix(string text)
     {
         string path = text[5..];
@@ -90,23 +125,41 @@ public sealed class ProxyEndpoint
             throw new FormatException($"'{text}' names no socket. Use unix:/path/to.sock or unix:@abstract-name.");
         if (path == "@")
             throw new FormatException($"'{text}' names an empty abstract socket. Use unix:@name.");
+        if (path.Contains('\0'))
+            throw new FormatException($"The Unix socket path in '{text.Replace("\0", "\\0")}' contains a NUL character, which ends a path.");
         int bytes = System.Text.Encoding.UTF8.GetByteCount(path);
         if (bytes > MaxUnixPathBytes)
-            throw new FormatException($"The Unix socket path in '{text}' is {bytes} bytes long; Linux allows at most {MaxUnixPathBytes}.");
-        if (path.Contains('\0'))
-            throw new FormatException($"The Unix socket path in '{text}' contains a NUL character.");
+            throw new FormatException($"The Unix socket path in '{text}' is {bytes} bytes long (UTF-8); Linux allows at most {MaxUnixPathBytes}.");
         return new ProxyEndpoint(text, null, 0, path);
     }
 
     private static int ParsePort(string portText, string whole)
     {
+        // Say where the bad port is only when there is more than the port.
+        string where = portText == whole ? $"'{portText}'" : $"'{portText}' in '{whole}'";
         if (portText.Length == 0)
             throw new FormatException($"'{whole}' has no port. Add one, for example {whole.TrimEnd(':')}:8080.");
-        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port))
-            throw new FormatException($"'{portText}' in '{whole}' is not a port number (0-65535).");
-        if (port > 65535)
-            throw new FormatException($"Port {port} in '{whole}' is out of range: ports go from 0 to 65535.");
-        return port;
+        string port = portText == whole ? $"Port {portText}" : $"Port {portText} in '{whole}'";
+        if (int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
+        {
+            if (number > 65535)
+                throw new FormatException($"{port} is out of range: ports go from 0 to 65535.");
+            return number;
+        }
+        if (portText.All(char.IsAsciiDigit))
+            throw new FormatException($"{port} is out of range: ports go from 0 to 65535.");
+        if (portText[0] == '-' && portText.Length > 1 && portText[1..].All(char.IsAsciiDigit))
+            throw new FormatException($"{port} is negative: ports go from 0 to 65535.");
+        if (portText.All(char.IsDigit))
+        {
+            string ascii = string.Concat(portText.Select(c => (char)('0' + (int)char.GetNumericValue(c))));
+            throw new FormatException($"{where} is written with non-ASCII digits. Write the port with the digits 0-9: {ascii}.");
+        }
+        if (portText == whole && !portText.Any(char.IsDigit))
+            throw new FormatException($"'{whole}' is neither a port number nor HOST:PORT. Write PORT, HOST:PORT, [IPv6]:PORT, unix:/path or unix:@name.");
+        return portText == whole
+            ? throw new FormatException($"{where} is not a port number: write the port in decimal digits only, 0-65535.")
+            : throw new FormatException($"{where} is not a port number (0-65535).");
     }
 
     /// <summary>The socket address for a Unix endpoint (abstract names get their leading NUL).</summary>

@@ -79,6 +79,9 @@ internal sealed class EndpointProbe
         if (endpoint.IsUnix)
         {
             string path = endpoint.UnixPath!;
+            // connect(2) says ENOENT, which .NET reports as "Cannot assign requested address".
+            if (!endpoint.IsAbstractUnix && !File.Exists(path))
+                throw new EndpointProbeException(EndpointFailure.ConnectFailed, $"There is no socket file at '{path}'.");
             return new EndPoint[] { new UnixDomainSocketEndPoint(endpoint.IsAbstractUnix ? "\0" + path[1..] : path) };
         }
         if (endpoint.Port == 0)

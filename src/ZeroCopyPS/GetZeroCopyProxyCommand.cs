@@ -20,6 +20,7 @@ public sealed class GetZeroCopyProxyCommand : PSCmdlet
 
     /// <summary>Job ids of proxies.</summary>
     [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(1, int.MaxValue)] // job ids start at 1: 0 or -1 is a mistake, not a job that might exist
     [ArgumentCompleter(typeof(ProxyJobCompleter))]
     public int[] Id { get; set; } = Array.Empty<int>();
 

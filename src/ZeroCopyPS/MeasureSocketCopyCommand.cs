@@ -28,7 +28,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
 
     /// <summary>Bytes per copy: numbers, 64KB / 1MB literals, or '64KiB' / '1MiB' strings; several at once. 1 byte to 1 GiB.</summary>
     [Parameter(ParameterSetName = CopySet, Position = 0)]
-    [ByteSizeTransformation]
+    [ByteSizeTransformation(AcceptsList = true)]
     [ValidateByteSize(1, MaxSizeBytes)]
     [ValidateNotNullOrEmpty]
     public long[] Size { get; set; } = { 1L << 20 };
@@ -49,21 +49,22 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     [ValidateRange(1, 1_000_000)]
     public int Iterations { get; set; } = 200;
 
-    /// <summary>Pipe capacity for Splice (F_SETPIPE_SZ); 0 keeps the kernel default (64 KiB).</summary>
+    /// <summary>Pipe capacity for Splice (F_SETPIPE_SZ); 0 keeps the kernel default (64 KiB). The proxy's limits.</summary>
     [Parameter(ParameterSetName = CopySet)]
     [ByteSizeTransformation]
-    [ValidateByteSize(0, 256L << 20)]
+    [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
     public long PipeSize { get; set; }
 
     /// <summary>User-space buffer for Buffered (the proxy's default is 64 KiB; Go's io.Copy uses 32 KiB).</summary>
     [Parameter(ParameterSetName = CopySet)]
     [ByteSizeTransformation]
-    [ValidateByteSize(1024, 16L << 20)]
+    [ValidateByteSize(ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum)]
     public long BufferSize { get; set; } = 64 * 1024;
 
     /// <summary>An endpoint that echoes what it receives: HOST:PORT, [IPv6]:PORT, PORT (127.0.0.1), unix:/path, unix:@name.</summary>
     [Parameter(ParameterSetName = EndpointSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("ListenEndPoints")]
+    [EndpointTransformation(AcceptsList = true)]
     [ValidateNotNullOrEmpty]
     public string[] Endpoint { get; set; } = Array.Empty<string>();
 
@@ -142,7 +143,7 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
             ProxyEndpoint endpoint;
             try
             {
-                endpoint = ProxyEndpoint.Parse(text);
+                endpoint = EndpointArgument.Parse(text, EndpointRole.Measure, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
             }
             catch (FormatException e)
             {

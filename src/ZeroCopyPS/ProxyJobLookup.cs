@@ -14,12 +14,14 @@ internal static class ProxyJobLookup
     /// </summary>
     public static IEnumerable<ZeroCopyProxyJob> ByName(PSCmdlet cmdlet, string[] names)
     {
+        // Every pattern is checked before the first job is returned, so a bad one stops nothing.
+        var patterns = names.Select(name => Pattern(cmdlet, name)).ToList();
         var seen = new HashSet<int>();
         List<ZeroCopyProxyJob> jobs = All(cmdlet).ToList();
-        foreach (string name in names)
+        foreach ((string name, WildcardPattern pattern) in names.Zip(patterns))
         {
-            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-            // A name that is itself a proxy's name wins, so 'web[1]' finds the proxy called web[1].
+            // A name that is itself a proxy's name wins. Start refuses names with wildcard characters, but
+            // Job.Name can be set afterwards, and such a proxy must still be found by its own name.
             bool exact = jobs.Any(j => string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase));
             bool found = false;
             foreach (ZeroCopyProxyJob job in jobs.Where(j => exact ? string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase) : pattern.IsMatch(j.Name)))
@@ -29,7 +31,7 @@ internal static class ProxyJobLookup
             }
 
             if (!found && !WildcardPattern.ContainsWildcardCharacters(name))
-                cmdlet.WriteError(NotFound($"No ZeroCopyPS proxy named '{name}' exists in this session.", name));
+                cmdlet.WriteError(NotFound($"-Name '{EndpointArgument.Show(name)}': no ZeroCopyPS proxy of this session has that name.", name));
         }
     }
 
@@ -46,8 +48,8 @@ internal static class ProxyJobLookup
             // `Get-Job | Stop-ZeroCopyProxy` binds every job's Id: say why another kind of job is passed over.
             Job? other = cmdlet.JobRepository.Jobs.FirstOrDefault(j => j.Id == id);
             cmdlet.WriteError(other is null
-                ? NotFound($"No ZeroCopyPS proxy with job Id {id} exists in this session.", id)
-                : NotAProxy(other));
+                ? NotFound($"-Id {id}: no ZeroCopyPS proxy of this session has that job Id.", id)
+                : NotAProxy(other, $"-Id {id} is job '{other.Name}' ({other.PSJobTypeName}), not a ZeroCopyPS proxy; it was left alone."));
         }
     }
 
@@ -57,13 +59,37 @@ internal static class ProxyJobLookup
         foreach (Job job in jobs)
         {
             if (job is ZeroCopyProxyJob proxy) yield return proxy;
-            else cmdlet.WriteError(NotAProxy(job));
+            else cmdlet.WriteError(NotAProxy(job, $"-InputObject: job {job.Id} ('{job.Name}', {job.PSJobTypeName}) is not a ZeroCopyPS proxy; it was left alone."));
         }
     }
 
-    private static ErrorRecord NotAProxy(Job job) =>
-        new(new ArgumentException($"Job {job.Id} ('{job.Name}', {job.PSJobTypeName}) is not a ZeroCopyPS proxy; it was left alone."),
-            "NotAProxyJob", ErrorCategory.InvalidArgument, job);
+    private static ErrorRecord NotAProxy(Job job, string message) =>
+        new(new ArgumentException(message), "NotAProxyJob", ErrorCategory.InvalidArgument, job);
+
+    // A malformed pattern ('web[') would otherwise throw WildcardPatternException out of the first
+    // IsMatch, as a generic RuntimeException, and only when some proxy exists to match against.
+    private static WildcardPattern Pattern(PSCmdlet cmdlet, string name)
+    {
+        var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+        try
+        {
+            pattern.IsMatch("");
+        }
+        catch (WildcardPatternException e)
+        {
+            var record = new ErrorRecord(
+                new ArgumentException($"-Name '{EndpointArgument.Show(name)}' is not a valid wildcard pattern: {e.Message}", e),
+                "InvalidProxyNamePattern", ErrorCategory.InvalidArgument, name)
+            {
+                ErrorDetails = new ErrorDetails($"-Name '{EndpointArgument.Show(name)}' is not a valid wildcard pattern: an unmatched [ or ].")
+                {
+                    RecommendedAction = "Close the bracket ('web[12]' matches web1 and web2), or escape it with a backtick to mean the character itself.",
+                },
+            };
+            cmdlet.ThrowTerminatingError(record);
+        }
+        return pattern;
+    }
 
     private static ErrorRecord NotFound(string message, object target) =>
         new(new ItemNotFoundException(message), "ProxyNotFound", ErrorCategory.ObjectNotFound, target);

@@ -11,42 +11,47 @@ internal static class ProxyStartErrors
 {
     public static ErrorRecord InvalidEndpoint(FormatException error, string endpoint, string parameterName) =>
         WithAction(new ErrorRecord(
-            new ArgumentException($"-{parameterName} '{endpoint}' is not a valid endpoint: {error.Message}", error),
+            new ArgumentException($"-{parameterName} '{EndpointArgument.Show(endpoint)}' is not a valid endpoint: {error.Message}", error),
             "InvalidEndpoint", ErrorCategory.InvalidArgument, endpoint),
             "Write the endpoint as PORT, HOST:PORT, [IPv6]:PORT, unix:/path or unix:@name.");
 
-    public static ErrorRecord ProxyNameInUse(string name, ZeroCopyProxyJob existing) =>
+    public static ErrorRecord InvalidProxyName(string name, string problem) =>
+        WithAction(new ErrorRecord(new ArgumentException(problem), "InvalidProxyName", ErrorCategory.InvalidArgument, name),
+            "Choose a -Name without * ? [ ] `, control characters or white space at either end, for example 'web' or 'db-primary'.");
+
+    public static ErrorRecord ProxyNameInUse(string name, ZeroCopyProxyJob existing, bool nameGiven) =>
         WithAction(new ErrorRecord(
-            new InvalidOperationException($"A running proxy named '{name}' already exists (job Id {existing.Id}, listening on {existing.Location})."),
+            new InvalidOperationException(nameGiven
+                ? $"-Name '{name}' is taken: a running proxy has that name (job Id {existing.Id}, listening on {existing.Location})."
+                : $"The default name '{name}' is taken by a running proxy (job Id {existing.Id}, listening on {existing.Location}): give this one a -Name."),
             "ProxyNameInUse", ErrorCategory.ResourceExists, name),
             $"Choose another -Name, or stop the existing proxy first: Stop-ZeroCopyProxy -Name '{name}'.");
 
-    public static ErrorRecord FromStartException(ProxyStartException error, ProxyOptions options) => error.Failure switch
+    public static ErrorRecord FromStartException(ProxyStartException error, ProxyOptions options)
     {
-        ProxyStartFailure.AddressInUse => WithAction(
-            new ErrorRecord(error, "ListenAddressInUse", ErrorCategory.ResourceUnavailable, error.Endpoint),
-            "Choose another port, or stop whatever listens there (ss -ltnp shows it)."),
-        ProxyStartFailure.PermissionDenied => WithAction(
-            new ErrorRecord(error, "ListenPermissionDenied", ErrorCategory.PermissionDenied, error.Endpoint),
-            "Ports below net.ipv4.ip_unprivileged_port_start need root or CAP_NET_BIND_SERVICE; a Unix socket needs write access to its directory."),
-        ProxyStartFailure.AddressNotAvailable => WithAction(
-            new ErrorRecord(error, "ListenAddressNotAvailable", ErrorCategory.InvalidArgument, error.Endpoint),
-            "Listen on an address this machine has (see 'ip addr'), on 127.0.0.1, or on a bare port for every interface."),
-        ProxyStartFailure.UnsupportedPlatform => WithAction(
-            new ErrorRecord(error, "UnsupportedPlatform", ErrorCategory.NotImplemented, options.Engine),
-            "Use -Engine Managed (buffered copy), or -Engine Auto to pick what this platform supports."),
-        ProxyStartFailure.ListenPathNotASocket => WithAction(
-            new ErrorRecord(error, "ListenPathNotASocket", ErrorCategory.ResourceExists, error.Endpoint),
-            "Choose another path for the socket, or move what is there out of the way yourself: ZeroCopyPS only ever removes stale socket files."),
-        ProxyStartFailure.ListenDirectoryNotFound => WithAction(
-            new ErrorRecord(error, "ListenDirectoryNotFound", ErrorCategory.ObjectNotFound, error.Endpoint),
-            "Create the directory first (New-Item -ItemType Directory), or choose a path in an existing one."),
-        ProxyStartFailure.TargetIsListener => WithAction(
-            new ErrorRecord(error, "ProxyTargetsItself", ErrorCategory.InvalidArgument, error.Endpoint),
-            "Point -Target at the service behind the proxy, not at the proxy's own -Listen address."),
-        ProxyStartFailure.InvalidOptions => new ErrorRecord(error, "InvalidProxyOptions", ErrorCategory.InvalidArgument, options),
-        _ => new ErrorRecord(error, "ListenFailed", ErrorCategory.OpenError, error.Endpoint),
-    };
+        (ErrorRecord record, string? action) = error.Failure switch
+        {
+            ProxyStartFailure.AddressInUse => (new ErrorRecord(error, "ListenAddressInUse", ErrorCategory.ResourceUnavailable, error.Endpoint),
+                "Choose another port, or stop whatever listens there (ss -ltnp shows it)."),
+            ProxyStartFailure.PermissionDenied => (new ErrorRecord(error, "ListenPermissionDenied", ErrorCategory.PermissionDenied, error.Endpoint),
+                "Ports below net.ipv4.ip_unprivileged_port_start need root or CAP_NET_BIND_SERVICE; a Unix socket needs write access to its directory."),
+            ProxyStartFailure.AddressNotAvailable => (new ErrorRecord(error, "ListenAddressNotAvailable", ErrorCategory.InvalidArgument, error.Endpoint),
+                "Listen on an address this machine has (see 'ip addr'), on 127.0.0.1, or on a bare port for every interface."),
+            ProxyStartFailure.UnsupportedPlatform => (new ErrorRecord(error, "UnsupportedPlatform", ErrorCategory.NotImplemented, options.Engine),
+                "Use -Engine Managed (buffered copy), or -Engine Auto to pick what this platform supports."),
+            ProxyStartFailure.ListenPathNotASocket => (new ErrorRecord(error, "ListenPathNotASocket", ErrorCategory.ResourceExists, error.Endpoint),
+                "Choose another path for the socket, or move what is there out of the way yourself: ZeroCopyPS only ever removes stale socket files."),
+            ProxyStartFailure.ListenDirectoryNotFound => (new ErrorRecord(error, "ListenDirectoryNotFound", ErrorCategory.ObjectNotFound, error.Endpoint),
+                "Create the directory first (New-Item -ItemType Directory), or choose a path in an existing one."),
+            ProxyStartFailure.TargetIsListener => (new ErrorRecord(error, "ProxyTargetsItself", ErrorCategory.InvalidArgument, error.Endpoint),
+                "Point -Target at the service behind the proxy, not at the proxy's own -Listen address."),
+            ProxyStartFailure.InvalidOptions => (new ErrorRecord(error, "InvalidProxyOptions", ErrorCategory.InvalidArgument, options), null),
+            _ => (new ErrorRecord(error, "ListenFailed", ErrorCategory.OpenError, error.Endpoint), null),
+        };
+        // The engine's message says what happened; the record's message also says which parameter it is about.
+        record.ErrorDetails = new ErrorDetails(StartFailureMessage.NameParameter(error, options)) { RecommendedAction = action };
+        return record;
+    }
 
     /// <summary>Anything else the engine throws on start (a bug, or an engine not built for this platform).</summary>
     public static ErrorRecord StartFailed(Exception error, ProxyOptions options) =>

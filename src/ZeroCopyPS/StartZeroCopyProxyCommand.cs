@@ -23,12 +23,14 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
 
     /// <summary>Where to accept connections: PORT (every interface), HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [EndpointTransformation(AcceptsList = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string[] Listen { get; set; } = Array.Empty<string>();
 
     /// <summary>Where to forward each connection: HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [EndpointTransformation]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string Target { get; set; } = "";
@@ -74,21 +76,21 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     [ValidateTimeSpan(ProxyOptionLimits.DrainTimeoutMaximumSeconds, AllowZero = true)]
     public TimeSpan DrainTimeout { get; set; }
 
-    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default.</summary>
+    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default. Int64 so that 4GB gets ValidateByteSize's range message, not an Int32 conversion error.</summary>
     [Parameter]
     [ByteSizeTransformation]
     [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
-    public int PipeSize { get; set; }
+    public long PipeSize { get; set; }
 
     [Parameter]
     [ValidateRange(ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum)]
     public int MaxPipes { get; set; }
 
-    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB').</summary>
+    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB'); Int64 for the same reason as PipeSize.</summary>
     [Parameter]
     [ByteSizeTransformation]
     [ValidateByteSize(ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum)]
-    public int BufferSize { get; set; }
+    public long BufferSize { get; set; }
 
     /// <summary>0 means one per processor.</summary>
     [Parameter]
@@ -116,8 +118,10 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     {
         // Endpoints first: a malformed one is reported before any job, name or socket exists.
         var listen = new List<ProxyEndpoint>(Listen.Length);
-        foreach (string text in Listen) listen.Add(ParseEndpoint(text, nameof(Listen)));
-        ProxyEndpoint target = ParseEndpoint(Target, nameof(Target));
+        foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
+        ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
+        if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
+            ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
 
         if (Wait) RunInForeground(BuildOptions(listen, target, Name ?? ForegroundName()));
         else StartJob(listen, target);
@@ -134,14 +138,14 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
     private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
     {
         if (Name is not null && FindRunningProxy(Name) is { } sameName)
-            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName));
+            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
 
         // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
         var job = new ZeroCopyProxyJob(DescribeCommand(), Name, HistoryLimit);
         ProxyOptions options = BuildOptions(listen, target, job.Name);
         ErrorRecord? failure = null;
         if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
-            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName);
+            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);
 
         if (failure is null)
         {
@@ -243,9 +247,10 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
             IdleTimeout = Pick(nameof(IdleTimeout), IdleTimeout, defaults.IdleTimeout),
             HalfCloseTimeout = Pick(nameof(HalfCloseTimeout), HalfCloseTimeout, defaults.HalfCloseTimeout),
             DrainTimeout = Pick(nameof(DrainTimeout), DrainTimeout, defaults.DrainTimeout),
-            PipeSizeBytes = Pick(nameof(PipeSize), PipeSize, defaults.PipeSizeBytes),
+            // Both sizes were range-checked at binding (ValidateByteSize), so they fit an int.
+            PipeSizeBytes = Pick(nameof(PipeSize), (int)PipeSize, defaults.PipeSizeBytes),
             MaxPipes = Pick(nameof(MaxPipes), MaxPipes, defaults.MaxPipes),
-            BufferSizeBytes = Pick(nameof(BufferSize), BufferSize, defaults.BufferSizeBytes),
+            BufferSizeBytes = Pick(nameof(BufferSize), (int)BufferSize, defaults.BufferSizeBytes),
             EventLoopCount = Pick(nameof(EventLoopCount), EventLoopCount, defaults.EventLoopCount),
             UnixSocketMode = Pick(nameof(UnixSocketMode), UnixSocketMode, defaults.UnixSocketMode),
         };
@@ -259,20 +264,15 @@ public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
         "zcproxy-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
         + "-" + Guid.NewGuid().ToString("N")[..6];
 
-    private ProxyEndpoint ParseEndpoint(string text, string parameterName)
+    private ProxyEndpoint ParseEndpoint(string text, EndpointRole role)
     {
         try
         {
-            ProxyEndpoint endpoint = ProxyEndpoint.Parse(text);
-            // A relative Unix path means relative to PowerShell's location ($PWD), which is not the
-            // process's working directory; the engine only ever sees the full path.
-            if (endpoint.IsUnix && !endpoint.IsAbstractUnix && !Path.IsPathRooted(endpoint.UnixPath))
-                endpoint = ProxyEndpoint.Parse("unix:" + Path.GetFullPath(endpoint.UnixPath!, SessionState.Path.CurrentFileSystemLocation.ProviderPath));
-            return endpoint;
+            return EndpointArgument.Parse(text, role, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         }
         catch (FormatException e)
         {
-            ThrowTerminatingError(ProxyStartErrors.InvalidEndpoint(e, text, parameterName));
+            ThrowTerminatingError(ProxyStartErrors.InvalidEndpoint(e, text, role.ToString()));
             throw; // unreachable: ThrowTerminatingError always throws
         }
     }

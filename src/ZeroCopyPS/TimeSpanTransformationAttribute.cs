@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
@@ -6,13 +7,18 @@ namespace ZeroCopyPS;
 /// <summary>
 /// Lets a timeout parameter take a plain number as seconds (<c>-IdleTimeout 30</c>), as well as a
 /// TimeSpan or a TimeSpan string (<c>'00:05:00'</c>). Without it PowerShell would read 30 as 30 ticks.
+/// Everything else is refused here with a message about durations, rather than by the binder's
+/// "Specified method is not supported" (a list) or "Cannot convert null" (null).
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAttribute
 {
+    private const string Forms = "a number of seconds (30, 0.5) or a TimeSpan such as '00:05:00'";
+
     public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
-        object value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        object? value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        if (value is IList { Count: 1 } single) value = single[0] is PSObject p ? p.BaseObject : single[0];
         switch (value)
         {
             case TimeSpan:
@@ -27,18 +33,22 @@ internal sealed class TimeSpanTransformationAttribute : ArgumentTransformationAt
                     return FromSeconds(seconds);
                 if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan span))
                     return span;
-                throw new ArgumentTransformationMetadataException(
-                    $"'{text}' is neither a number of seconds nor a TimeSpan such as '00:05:00'.");
+                throw new ArgumentTransformationMetadataException($"'{text}' is not a duration: use {Forms}.");
+            case null:
+                throw new ArgumentTransformationMetadataException($"A duration cannot be null: use {Forms}.");
+            case IList { Count: 0 }:
+                throw new ArgumentTransformationMetadataException($"An empty list is not a duration: use {Forms}.");
+            case IList list:
+                throw new ArgumentTransformationMetadataException($"This parameter takes one duration, not a list of {list.Count}.");
             default:
-                // Let the binder try its own conversions and report the type mismatch.
-                return inputData;
+                throw new ArgumentTransformationMetadataException($"A duration is {Forms}, not a {value.GetType().Name}.");
         }
     }
 
     private static TimeSpan FromSeconds(double seconds)
     {
         if (double.IsNaN(seconds) || double.IsInfinity(seconds) || Math.Abs(seconds) > TimeSpan.MaxValue.TotalSeconds)
-            throw new ArgumentTransformationMetadataException($"{seconds} seconds is not a representable duration.");
+            throw new ArgumentTransformationMetadataException($"{seconds.ToString(CultureInfo.InvariantCulture)} seconds is not a representable duration.");
         return TimeSpan.FromSeconds(seconds);
     }
 }

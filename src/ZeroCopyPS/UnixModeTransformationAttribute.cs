@@ -23,8 +23,9 @@ internal sealed class UnixModeTransformationAttribute : ArgumentTransformationAt
             int or long or short or byte or uint or ulong or ushort or sbyte =>
                 FromOctalDigits(Convert.ToString(value, CultureInfo.InvariantCulture)!),
             string text => FromText(text.Trim()),
+            null => throw new ArgumentTransformationMetadataException("A Unix socket mode cannot be null: use octal digits (0660) or rwx letters ('rw-rw----')."),
             _ => throw new ArgumentTransformationMetadataException(
-                $"A Unix socket mode is octal digits (0660) or rwx letters ('rw-rw----'), not a {value?.GetType().Name ?? "null"}."),
+                $"A Unix socket mode is octal digits (0660) or rwx letters ('rw-rw----'), not a {value.GetType().Name}."),
         };
     }
 

@@ -25,8 +25,13 @@ internal sealed class ValidateByteSizeAttribute : ValidateEnumeratedArgumentsAtt
         object value = element is PSObject pso ? pso.BaseObject : element;
         if (value is not long size) size = Convert.ToInt64(value, CultureInfo.InvariantCulture);
         if (size < Minimum || size > Maximum)
-            throw new ValidationMetadataException(
-                $"The size {size.ToString(CultureInfo.InvariantCulture)} bytes is out of range: use {Describe(Minimum)} to {Describe(Maximum)}.");
+        {
+            // 4294967296 bytes is easier to judge as "(4 GiB)"; a size that is already plain stays plain.
+            string plain = size == 1 ? "1 byte" : $"{size.ToString(CultureInfo.InvariantCulture)} bytes";
+            string readable = Describe(size);
+            string shown = readable == plain ? plain : $"{plain} ({readable})";
+            throw new ValidationMetadataException($"The size {shown} is out of range: use {Describe(Minimum)} to {Describe(Maximum)}.");
+        }
     }
 
     internal static string Describe(long bytes) => bytes switch

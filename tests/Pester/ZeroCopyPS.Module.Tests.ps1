@@ -219,15 +219,16 @@ Describe 'ZeroCopyPS jobs among other jobs' {
 }
 
 Describe 'ZeroCopyPS proxy names with wildcard characters' {
-    It 'finds and stops a proxy whose name contains [ ] by that exact name' {
-        $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'web[1]'
+    It 'refuses a name that is a pattern, so that -Name ''web[12]'' can only be one' {
+        { Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'web[1]' } | Should -Throw -ErrorId 'InvalidProxyName,ZeroCopyPS.StartZeroCopyProxyCommand'
+        $jobs = @(Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'web1'; Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'web2')
         try {
-            (Get-ZeroCopyProxy -Name 'web[1]').Id | Should -Be $job.Id
+            @(Get-ZeroCopyProxy -Name 'web[12]').Id | Should -Be $jobs.Id
             Stop-ZeroCopyProxy -Name 'web[1]'
-            $job.State | Should -Be 'Stopped'
+            @($jobs.State) | Should -Be @('Stopped', 'Running')
         }
         finally {
-            $job | Remove-Job -Force
+            $jobs | Remove-Job -Force
         }
     }
 }

@@ -18,6 +18,12 @@ BeforeAll {
         @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count | Should -Be $before -Because 'a failed start registers no job'
         $record
     }
+
+    # The ErrorRecord Start-ZeroCopyProxy makes of an engine start failure (the internal ProxyStartErrors).
+    function Get-StartErrorRecord($Failure, $Options) {
+        $errors = [ZeroCopyPS.ZeroCopyProxyJob].Assembly.GetType('ZeroCopyPS.ProxyStartErrors', $true)
+        $errors.GetMethod('FromStartException').Invoke($null, @($Failure, $Options))
+    }
 }
 
 AfterAll {
@@ -133,6 +139,52 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         $again.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
     }
 
+    It 'names the parameter in the message of an engine start failure, keeping id and recommendation' {
+        $record = Get-StartError { Start-ZeroCopyProxy -Listen 192.0.2.1:0 -Target $echo.EndPoint }
+
+        $record.ErrorDetails.Message | Should -BeExactly "Cannot listen on -Listen '192.0.2.1:0': no local interface has that address."
+        $record.Exception.Message | Should -BeExactly "Cannot listen on '192.0.2.1:0': no local interface has that address." -Because 'the engine''s exception is kept as it is'
+        $record.ErrorDetails.RecommendedAction | Should -Match 'ip addr'
+    }
+
+    # The cmdlet's attributes enforce the engine's limits (ProxyOptionLimits) at binding time, so no value
+    # typed at the prompt reaches the engine's own check, and -Engine Epoll only fails off Linux: the
+    # mapping of those two failures is driven here directly, with the engine's real exceptions.
+    It 'maps <Option> = <Value> (InvalidOptions) to a message that names <Expected>' -ForEach @(
+        @{ Option = 'PipeSizeBytes'; Value = -1; Expected = '^-PipeSize must be between 0 and 268435456\.$' }
+        @{ Option = 'BufferSizeBytes'; Value = 1; Expected = '^-BufferSize must be between 1024 and 16777216\.$' }
+        @{ Option = 'MaxConnections'; Value = 0; Expected = '^-MaxConnections must be between 1 and 1000000\.$' }
+        @{ Option = 'ConnectTimeout'; Value = [TimeSpan]::Zero; Expected = '^-ConnectTimeout must be greater than zero\.$' }
+        @{ Option = 'AutoSpliceThresholdBytes'; Value = 0; Expected = '^AutoSpliceThresholdBytes must be between' }
+    ) {
+        $options = [ZeroCopyPS.Engine.Proxy.ProxyOptions]::new(
+            [ZeroCopyPS.Engine.Proxy.ProxyEndpoint[]]@([ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:1'))
+        $options.GetType().GetProperty($Option).SetValue($options, $Value)   # init-only: reflection sets it
+        $invalid = $null
+        try { $options.Validate() } catch { $invalid = $_.Exception.InnerException }
+        $invalid | Should -BeOfType ([ArgumentOutOfRangeException])
+        # What ProxyServer.Start throws for it.
+        $failure = [ZeroCopyPS.Engine.Proxy.ProxyStartException]::new('InvalidOptions', $options.Name, $invalid.Message, $invalid)
+
+        $record = Get-StartErrorRecord $failure $options
+
+        $record.FullyQualifiedErrorId | Should -Be 'InvalidProxyOptions'
+        $record.ErrorDetails.Message | Should -Match $Expected
+    }
+
+    It 'names -Engine in an UnsupportedPlatform message, whatever the engine wrote' {
+        $options = [ZeroCopyPS.Engine.Proxy.ProxyOptions]::new(
+            [ZeroCopyPS.Engine.Proxy.ProxyEndpoint[]]@([ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:1'))
+        $options.GetType().GetProperty('Engine').SetValue($options, [ZeroCopyPS.Engine.Proxy.EngineKind]::Epoll)
+        $failure = [ZeroCopyPS.Engine.Proxy.ProxyStartException]::new('UnsupportedPlatform', $options.Name, 'The epoll/splice engine needs Linux.')
+
+        $record = Get-StartErrorRecord $failure $options
+
+        $record.FullyQualifiedErrorId | Should -Be 'UnsupportedPlatform'
+        $record.ErrorDetails.Message | Should -BeExactly '-Engine Epoll: The epoll/splice engine needs Linux.'
+        $record.ErrorDetails.RecommendedAction | Should -Match 'Managed'
+    }
+
     It 'rejects -<Parameter> <Value> at binding time' -ForEach @(
         @{ Parameter = 'BufferSize'; Value = 100 }
         @{ Parameter = 'BufferSize'; Value = '32MiB' }
@@ -144,6 +196,8 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         @{ Parameter = 'ConnectTimeout'; Value = 0 }
         @{ Parameter = 'IdleTimeout'; Value = -1 }
         @{ Parameter = 'DrainTimeout'; Value = '-00:00:01' }
+        @{ Parameter = 'PipeSize'; Value = 4GB }
+        @{ Parameter = 'BufferSize'; Value = 4GB }
     ) {
         $arguments = @{ Listen = '127.0.0.1:0'; Target = $echo.EndPoint; $Parameter = $Value }
 

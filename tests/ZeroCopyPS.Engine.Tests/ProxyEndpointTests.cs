@@ -29,14 +29,54 @@ public class ProxyEndpointTests
     [InlineData("::1:8080", "brackets")]
     [InlineData("[::1:8080", "never closes")]
     [InlineData("[::1]", "no port")]
-    [InlineData("[10.0.0.1]:80", "not an IPv6 address")]
+    [InlineData("[10.0.0.1]:80", "takes no brackets")]
+    [InlineData("[zz]:80", "not an IPv6 address")]
     [InlineData("unix:", "names no socket")]
     [InlineData("unix:@", "empty abstract")]
-    [InlineData("-1", "not a port number")]
+    [InlineData("-1", "negative")]
+    [InlineData("localhost:-1", "negative")]
+    [InlineData("99999999999999", "out of range")]
+    [InlineData("::", "IPv6 address with no port")]
+    [InlineData("tcp://127.0.0.1:80", "is a URL")]
+    [InlineData("http://x:1/index.html", "write x:1.")]
+    [InlineData("http://x", "write x:PORT.")]
+    [InlineData("tcp:127.0.0.1:80", "not part of an endpoint")]
+    [InlineData("localhost:80:90", "more than one ':'")]
+    [InlineData("８０", "non-ASCII digits")]
+    [InlineData("host:٨٠", "digits 0-9: 80")]
+    [InlineData("[127.0.0.1]:80", "IPv4 address, which takes no brackets")]
+    [InlineData("[]:80", "nothing between the brackets")]
+    [InlineData("*", "neither a port number nor HOST:PORT")]
+    [InlineData("1e3", "decimal digits only")]
+    [InlineData("unix:/tmp/a\0b", "NUL")]
     public void Rejects_malformed_endpoints_with_a_specific_message(string text, string expected)
     {
         var error = Assert.Throws<FormatException>(() => ProxyEndpoint.Parse(text));
         Assert.Contains(expected, error.Message);
+    }
+
+    /// <summary>
+    /// A message that proposes a spelling must propose one that parses: '::' once suggested "[:]:.".
+    /// The proposal is what follows "write " or "brackets: " (or "and add the port: ") up to the final period.
+    /// </summary>
+    [Theory]
+    [InlineData("::", "[::]:8080")]
+    [InlineData("::1:8080", "[::1]:8080")]
+    [InlineData("fe80::1:443", "[fe80::1]:443")]
+    [InlineData("fe80::1%1", "[fe80::1%1]:8080")]
+    [InlineData("2001:db8::", "[2001:db8::]:8080")]
+    [InlineData("tcp://127.0.0.1:80", "127.0.0.1:80")]
+    [InlineData("http://[::1]:8080/path", "[::1]:8080")]
+    [InlineData("tcp:127.0.0.1:80", "127.0.0.1:80")]
+    [InlineData("udp:[::1]:53", "[::1]:53")]
+    [InlineData("[127.0.0.1]:80", "127.0.0.1:80")]
+    [InlineData("８０８０", "8080")]
+    public void Proposes_only_spellings_that_parse(string text, string proposal)
+    {
+        var error = Assert.Throws<FormatException>(() => ProxyEndpoint.Parse(text));
+        Assert.Contains(proposal, error.Message);
+        ProxyEndpoint proposed = ProxyEndpoint.Parse(proposal);
+        Assert.Equal(proposal, proposed.Text);
     }
 
     [Fact]

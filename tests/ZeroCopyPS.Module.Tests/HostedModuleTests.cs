@@ -83,6 +83,9 @@ public class HostedModuleTests
     [Theory]
     [InlineData("Start-ZeroCopyProxy -Listen 'nope:port' -Target 127.0.0.1:1", "InvalidEndpoint")]
     [InlineData("Start-ZeroCopyProxy -Listen 192.0.2.1:0 -Target 127.0.0.1:1", "ListenAddressNotAvailable")]
+    [InlineData("Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:0", "InvalidEndpoint")]
+    [InlineData("Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:1 -Name '*'", "InvalidProxyName")]
+    [InlineData("Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:1 -PipeSize 4GB", "ParameterArgumentValidationError")]
     public void Bad_input_is_a_terminating_error_with_its_own_id(string script, string errorId)
     {
         using var session = new ModuleSession();
