@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

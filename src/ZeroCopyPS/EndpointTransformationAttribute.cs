@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

@@ -1,4 +1,4 @@
-using ZeroCopyPS.Engine.Proxy;
+using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
 

@@ -223,6 +223,9 @@ namespace ZeroCopyPSTests
             using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
             {
                 try { socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(host), port), cts.Token).AsTask().Wait(cts.Token); return true; }
+                // A reset means a listener took the connection and closed it at once (a proxy whose
+                // target refuses resets its client): something listens. Refused or silent: nothing does.
+                catch (AggregateException e) when (e.InnerException is SocketException s && s.SocketErrorCode == SocketError.ConnectionReset) { return true; }
                 catch (Exception) { return false; }
             }
         }

@@ -157,14 +157,14 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         @{ Option = 'ConnectTimeout'; Value = [TimeSpan]::Zero; Expected = '^-ConnectTimeout must be greater than zero\.$' }
         @{ Option = 'AutoSpliceThresholdBytes'; Value = 0; Expected = '^AutoSpliceThresholdBytes must be between' }
     ) {
-        $options = [ZeroCopyPS.Engine.Proxy.ProxyOptions]::new(
-            [ZeroCopyPS.Engine.Proxy.ProxyEndpoint[]]@([ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:1'))
+        $options = [ZeroCopyPS.Engine.ProxyOptions]::new(
+            [ZeroCopyPS.Engine.ProxyEndpoint[]]@([ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:1'))
         $options.GetType().GetProperty($Option).SetValue($options, $Value)   # init-only: reflection sets it
         $invalid = $null
         try { $options.Validate() } catch { $invalid = $_.Exception.InnerException }
         $invalid | Should -BeOfType ([ArgumentOutOfRangeException])
         # What ProxyServer.Start throws for it.
-        $failure = [ZeroCopyPS.Engine.Proxy.ProxyStartException]::new('InvalidOptions', $options.Name, $invalid.Message, $invalid)
+        $failure = [ZeroCopyPS.Engine.ProxyStartException]::new('InvalidOptions', $options.Name, $invalid.Message, $invalid)
 
         $record = Get-StartErrorRecord $failure $options
 
@@ -173,10 +173,10 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
     }
 
     It 'names -Engine in an UnsupportedPlatform message, whatever the engine wrote' {
-        $options = [ZeroCopyPS.Engine.Proxy.ProxyOptions]::new(
-            [ZeroCopyPS.Engine.Proxy.ProxyEndpoint[]]@([ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.Proxy.ProxyEndpoint]::Parse('127.0.0.1:1'))
-        $options.GetType().GetProperty('Engine').SetValue($options, [ZeroCopyPS.Engine.Proxy.EngineKind]::Epoll)
-        $failure = [ZeroCopyPS.Engine.Proxy.ProxyStartException]::new('UnsupportedPlatform', $options.Name, 'The epoll/splice engine needs Linux.')
+        $options = [ZeroCopyPS.Engine.ProxyOptions]::new(
+            [ZeroCopyPS.Engine.ProxyEndpoint[]]@([ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:0')), [ZeroCopyPS.Engine.ProxyEndpoint]::Parse('127.0.0.1:1'))
+        $options.GetType().GetProperty('Engine').SetValue($options, [ZeroCopyPS.Engine.EngineKind]::Epoll)
+        $failure = [ZeroCopyPS.Engine.ProxyStartException]::new('UnsupportedPlatform', $options.Name, 'The epoll/splice engine needs Linux.')
 
         $record = Get-StartErrorRecord $failure $options
 
