@@ -128,6 +128,9 @@ public sealed class ProxyServer : IDisposable
     /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
     public long DescriptorLimit { get; private init; }
 
+    /// <summary>The epoll engine's loop-thread allocations so far (see EpollEngine.AllocatedBytesOnLoops); -1 for the managed engine.</summary>
+    internal long LoopAllocatedBytes() => _engine is Epoll.EpollEngine epoll ? epoll.AllocatedBytesOnLoops() : -1;
+
     public ProxyStatus GetStatus() => _engine.GetStatus(IsRunning) with
     {
         EffectiveMaxConnections = EffectiveMaxConnections,

@@ -16,7 +16,6 @@ internal sealed unsafe class EpollListener : IEventHandler
 {
     private const int MaxAcceptsPerWake = 64;
     private const long RetryMilliseconds = 100;
-    private const long HousekeepingMilliseconds = 1_000;
 
     private readonly EpollEngine _engine;
     private readonly EventLoop _loop;
@@ -51,7 +50,6 @@ internal sealed unsafe class EpollListener : IEventHandler
     public void Open()
     {
         _slot = _loop.Register(_fd, Flags.EPOLLIN | Flags.EPOLLEXCLUSIVE, this, 0);
-        _loop.ScheduleTimer(this, _loop.NowMs + HousekeepingMilliseconds);
         Accept();
     }
 
@@ -63,15 +61,10 @@ internal sealed unsafe class EpollListener : IEventHandler
         Accept();
     }
 
-    // A paused listener looks again (another proxy of the process may have freed descriptors), and the
-    // process's descriptor count is taken again now and then (it grows as assemblies load).
+    // A paused listener looks again: another proxy of the process may have freed descriptors.
     public void OnTimer(long nowMilliseconds)
     {
-        if (_closed) return;
-        DescriptorBudget.RefreshIfDue(nowMilliseconds);
-        bool wasPaused = Interlocked.Exchange(ref _paused, 0) == 1;
-        _loop.ScheduleTimer(this, nowMilliseconds + HousekeepingMilliseconds);
-        if (wasPaused) Accept();
+        if (!_closed && Interlocked.Exchange(ref _paused, 0) == 1) Accept();
     }
 
     public void OnFault(Exception error) => _engine.ReportFault(error);

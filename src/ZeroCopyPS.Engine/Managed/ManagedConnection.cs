@@ -14,6 +14,8 @@ namespace ZeroCopyPS.Engine.Managed;
 /// </summary>
 internal sealed class ManagedConnection : ITimed
 {
+    private const int SourceErrorPollMilliseconds = 100;
+
     private readonly ManagedEngine _engine;
     private readonly ConnectionCore _core;
     private readonly Socket _client;
@@ -131,6 +133,9 @@ internal sealed class ManagedConnection : ITimed
         }
     }
 
+    // Invariant: a zero-byte receive is pending on the source whenever this direction waits, also while
+    // a send to a slow destination is pending, so a reset or error from the source is seen at once
+    // whatever the destination does (docs/ARCHITECTURE.md, "Connection policy": resets travel at once).
     private async Task CopyAsync(Socket source, Socket destination, ManagedDirection direction)
     {
         CancellationToken token = _abort.Token;
@@ -139,19 +144,24 @@ internal sealed class ManagedConnection : ITimed
         RelaySide side = RelaySide.Source;
         try
         {
+            // Wait for data without a buffer: an idle connection holds none.
+            Task<int> sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).AsTask();
             while (true)
             {
                 side = RelaySide.Source;
-                // Wait for data without a buffer: an idle connection holds none.
-                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
+                await sourceReady.ConfigureAwait(false);
                 buffer ??= ArrayPool<byte>.Shared.Rent(bufferSize);
                 int read = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), SocketFlags.None, token).ConfigureAwait(false);
                 if (read == 0) break;
                 direction.Progress(read, 0);
-                side = RelaySide.Destination;
+                sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).AsTask();
                 for (int sent = 0; sent < read;)
                 {
-                    int n = await destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, token).ConfigureAwait(false);
+                    side = RelaySide.Destination;
+                    Task<int> send = destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, token).AsTask();
+                    if (!send.IsCompleted) await WatchSourceWhileSending(source, send, sourceReady, token).ConfigureAwait(false);
+                    side = RelaySide.Destination;
+                    int n = await send.ConfigureAwait(false);
                     sent += n;
                     direction.Progress(0, n);
                     _engine.Traffic.AddCopied(direction.ClientToTarget, n);
@@ -181,6 +191,21 @@ internal sealed class ManagedConnection : ITimed
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // A send waits for a slow destination: the source must still be heard. Its zero-byte receive fails
+    // on a reset when nothing is queued; with bytes queued the reset only shows as the socket's pending
+    // error (SO_ERROR), looked at every 100 ms while the send waits. Throws the source's error.
+    private static async Task WatchSourceWhileSending(Socket source, Task<int> send, Task<int> sourceReady, CancellationToken token)
+    {
+        while (!send.IsCompleted)
+        {
+            await Task.WhenAny(send, sourceReady, Task.Delay(SourceErrorPollMilliseconds, token)).ConfigureAwait(false);
+            if (sourceReady.IsFaulted) await sourceReady.ConfigureAwait(false);
+            token.ThrowIfCancellationRequested();
+            if (!send.IsCompleted && source.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
+                throw new SocketException(error);
         }
     }
 

@@ -126,7 +126,6 @@ internal sealed class ManagedEngine : IProxyEngine
         try
         {
             long now = Environment.TickCount64;
-            DescriptorBudget.RefreshIfDue(now);
             while (true)
             {
                 ManagedConnection due;

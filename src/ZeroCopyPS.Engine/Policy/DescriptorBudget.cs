@@ -40,10 +40,12 @@ internal static class DescriptorBudget
     /// </summary>
     public static long Headroom(long limit) => Math.Clamp(limit / 8, 32, 1024);
 
-    /// <summary>How often the listeners' timers recount what the rest of the process holds (it grows as assemblies load).</summary>
-    private const long RecountIntervalMilliseconds = 5_000;
+    /// <summary>How often what the rest of the process holds is counted again (it grows as assemblies load).</summary>
+    private const int RecountIntervalMilliseconds = 5_000;
 
-    private static long _nextRecountMs;
+    // Counts again on a timer thread once the first proxy started: counting allocates, and the event
+    // loops' steady state must not.
+    private static Timer? _recount;
 
     /// <summary>
     /// Re-reads the limit and what the rest of the process uses (every open descriptor the engines do
@@ -63,17 +65,10 @@ internal static class DescriptorBudget
                 return;
             }
             EnsureReserve();
+            _recount ??= new Timer(_ => Refresh(), null, RecountIntervalMilliseconds, RecountIntervalMilliseconds);
             long others = Math.Max(0, open - Held);
             Volatile.Write(ref _allowance, Math.Max(0, limit - Headroom(limit) - others));
         }
-    }
-
-    /// <summary>Any thread, cheap when not due: <see cref="Refresh"/> at most every few seconds.</summary>
-    public static void RefreshIfDue(long nowMilliseconds)
-    {
-        long due = Volatile.Read(ref _nextRecountMs);
-        if (nowMilliseconds < due || Interlocked.CompareExchange(ref _nextRecountMs, nowMilliseconds + RecountIntervalMilliseconds, due) != due) return;
-        Refresh();
     }
 
     /// <summary>How many connections the budget can carry at once, with no pipe in use.</summary>

@@ -22,6 +22,17 @@ public sealed class TestServer : IAsyncDisposable
         _acceptLoop = AcceptLoop(handler);
     }
 
+    /// <summary>A TCP server on a given address and port (a test that needs one port on both families).</summary>
+    public TestServer(IPEndPoint address, Func<Socket, CancellationToken, Task> handler)
+    {
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(address);
+        _listener.Listen(1024);
+        var bound = (IPEndPoint)_listener.LocalEndPoint!;
+        Endpoint = bound.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{bound.Address}]:{bound.Port}" : $"{bound.Address}:{bound.Port}";
+        _acceptLoop = AcceptLoop(handler);
+    }
+
     /// <summary>The endpoint text the proxy is given as its target.</summary>
     public string Endpoint { get; }
 
