@@ -35,4 +35,13 @@ public enum CloseReason
     /// itself, or proxies point at each other); it was reset instead of being forwarded again.
     /// </summary>
     ProxyLoop = 8,
+
+    /// <summary>The client's address is refused by the proxy's allow/deny rules; it was reset before any target was contacted.</summary>
+    Denied = 9,
+
+    /// <summary>The client's PROXY protocol header was missing, malformed or too slow; the error text says which.</summary>
+    BadProxyHeader = 10,
+
+    /// <summary>The connection was closed on request (Stop-ZeroCopyConnection): reset, or FIN after what was in flight when graceful.</summary>
+    Closed = 11,
 }

@@ -8,7 +8,8 @@ namespace ZeroCopyPS.Engine;
 public sealed class ConnectionStatistics
 {
     internal ConnectionStatistics(
-        string proxyName, long connectionId, string clientEndPoint, string listenEndPoint, string targetEndPoint,
+        string proxyName, long connectionId, string clientEndPoint, string? loadBalancerEndPoint, string listenEndPoint,
+        string? target, string targetEndPoint,
         DateTimeOffset startTime, TimeSpan duration, TimeSpan connectTime,
         long bytesClientToTarget, long bytesTargetToClient, long bytesSpliced, long bytesCopied,
         long bytesLostClientToTarget, long bytesLostTargetToClient, int connectAttempts,
@@ -18,7 +19,9 @@ public sealed class ConnectionStatistics
         ProxyName = proxyName;
         ConnectionId = connectionId;
         ClientEndPoint = clientEndPoint;
+        LoadBalancerEndPoint = loadBalancerEndPoint;
         ListenEndPoint = listenEndPoint;
+        Target = target;
         TargetEndPoint = targetEndPoint;
         StartTime = startTime;
         Duration = duration;
@@ -43,8 +46,17 @@ public sealed class ConnectionStatistics
     /// <summary>Sequence number of the connection within its proxy, from 1.</summary>
     public long ConnectionId { get; }
 
-    /// <summary>The client's address as the listener saw it (for Unix sockets, the listening path).</summary>
+    /// <summary>The client's address as the listener saw it, or as its PROXY header named it (for Unix sockets, the listening path).</summary>
     public string ClientEndPoint { get; }
+
+    /// <summary>
+    /// With -AcceptProxyProtocol: the address that really connected (the load balancer), while
+    /// <see cref="ClientEndPoint"/> is the client its PROXY header named. Null otherwise.
+    /// </summary>
+    public string? LoadBalancerEndPoint { get; }
+
+    /// <summary>The target chosen for the connection, as configured (the last one tried when none answered); null when none was chosen.</summary>
+    public string? Target { get; }
 
     /// <summary>The local endpoint that accepted the connection.</summary>
     public string ListenEndPoint { get; }

@@ -11,4 +11,9 @@ public interface IProxyObserver
 
     /// <summary>The engine itself failed and stopped serving.</summary>
     void OnEngineFaulted(Exception error);
+
+    /// <summary>A target went down or came back up (with the reason). Called on any engine thread.</summary>
+    void OnTargetStateChanged(TargetStateChange change)
+    {
+    }
 }

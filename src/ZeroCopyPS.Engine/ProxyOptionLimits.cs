@@ -39,6 +39,22 @@ public static class ProxyOptionLimits
 
     public const int EventLoopCountMaximum = 256;
 
+    public const int TargetWeightMinimum = 1;
+    public const int TargetWeightMaximum = 1_000;
+    public const int TargetsMaximum = 256;
+
+    /// <summary>Consecutive connect failures that mark a target down.</summary>
+    public const int HealthFailureThresholdMinimum = 1;
+    public const int HealthFailureThresholdMaximum = 100;
+
+    /// <summary>One hour, for the health-check interval and the cool-down of a target marked down.</summary>
+    public const double HealthIntervalMaximumSeconds = 3_600;
+
+    /// <summary>A minute at most to send a PROXY header: a load balancer sends it at once.</summary>
+    public const double ProxyProtocolTimeoutMaximumSeconds = 60;
+
+    public const int ClientRulesMaximum = 10_000;
+
     /// <summary>Permission bits of a Unix socket file: rwxrwxrwx at most (no setuid, setgid or sticky bit).</summary>
     public const int UnixSocketModeMaximum = 0b111_111_111; // 0777
 }

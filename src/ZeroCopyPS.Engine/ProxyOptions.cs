@@ -1,19 +1,67 @@
-
+using System.Net;
 namespace ZeroCopyPS.Engine;
 
 /// <summary>Everything a proxy needs to start. Every limit has a default that keeps a long-running proxy bounded.</summary>
 public sealed class ProxyOptions
 {
     public ProxyOptions(IReadOnlyList<ProxyEndpoint> listen, ProxyEndpoint target)
+        : this(listen, [new ProxyTarget(target)])
+    {
+    }
+
+    public ProxyOptions(IReadOnlyList<ProxyEndpoint> listen, IReadOnlyList<ProxyTarget> targets)
     {
         if (listen.Count == 0) throw new ArgumentException("At least one listen endpoint is required.", nameof(listen));
+        if (targets.Count == 0) throw new ArgumentException("At least one target is required.", nameof(targets));
         Listen = listen;
-        Target = target;
+        Targets = targets;
     }
 
     public IReadOnlyList<ProxyEndpoint> Listen { get; }
 
-    public ProxyEndpoint Target { get; }
+    /// <summary>Where connections go: one or more targets (see <see cref="Balance"/>).</summary>
+    public IReadOnlyList<ProxyTarget> Targets { get; }
+
+    /// <summary>The first target; with one target, the target.</summary>
+    public ProxyEndpoint Target => Targets[0].Endpoint;
+
+    /// <summary>How a target is chosen for each new connection when there are several.</summary>
+    public BalanceMode Balance { get; init; } = BalanceMode.RoundRobin;
+
+    /// <summary>
+    /// Connects to a target that fail this many times in a row mark it down for <see cref="HealthCoolDown"/>;
+    /// a failed connect is retried on the next target within the connect timeout.
+    /// </summary>
+    public int HealthFailureThreshold { get; init; } = 3;
+
+    /// <summary>How long a target marked down by failed connects is skipped before it is tried again.</summary>
+    public TimeSpan HealthCoolDown { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often every target is checked with a connect (a down target that answers is up again). Zero: no active check.</summary>
+    public TimeSpan HealthCheckInterval { get; init; }
+
+    /// <summary>
+    /// Client addresses or ranges (CIDR) that may connect; empty allows every client not denied. IPv4
+    /// clients of a dual-stack listener match their IPv4 ranges. Unix-socket clients have no address
+    /// and are not filtered.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> AllowClients { get; init; } = [];
+
+    /// <summary>Client addresses or ranges (CIDR) that may not connect; checked before <see cref="AllowClients"/>.</summary>
+    public IReadOnlyList<IPNetwork> DenyClients { get; init; } = [];
+
+    /// <summary>Write a PROXY protocol header to the target before the client's first byte, so the target sees the real client.</summary>
+    public ProxyProtocolVersion SendProxyProtocol { get; init; }
+
+    /// <summary>
+    /// Expect a PROXY protocol header (v1 or v2) from every client (a load balancer in front): the
+    /// statistics' client is then the one the header names. A client that sends none, or a malformed
+    /// one, is reset.
+    /// </summary>
+    public bool AcceptProxyProtocol { get; init; }
+
+    /// <summary>How long a client may take to send its whole PROXY header.</summary>
+    public TimeSpan ProxyProtocolTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     public string Name { get; init; } = "proxy";
 
@@ -82,6 +130,18 @@ public sealed class ProxyOptions
         InRange(PipeSizeBytes, 0, ProxyOptionLimits.PipeSizeBytesMaximum, nameof(PipeSizeBytes));
         InRange(EventLoopCount, 0, ProxyOptionLimits.EventLoopCountMaximum, nameof(EventLoopCount));
         InRange(UnixSocketMode, 0, ProxyOptionLimits.UnixSocketModeMaximum, nameof(UnixSocketMode));
+        InRange(Targets.Count, 1, ProxyOptionLimits.TargetsMaximum, nameof(Targets));
+        InRange(HealthFailureThreshold, ProxyOptionLimits.HealthFailureThresholdMinimum, ProxyOptionLimits.HealthFailureThresholdMaximum, nameof(HealthFailureThreshold));
+        InRange(AllowClients.Count + DenyClients.Count, 0, ProxyOptionLimits.ClientRulesMaximum, nameof(AllowClients));
+        if (HealthCoolDown <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(HealthCoolDown), HealthCoolDown, "HealthCoolDown must be greater than zero.");
+        AtMost(HealthCoolDown, ProxyOptionLimits.HealthIntervalMaximumSeconds, nameof(HealthCoolDown));
+        AtMost(HealthCheckInterval, ProxyOptionLimits.HealthIntervalMaximumSeconds, nameof(HealthCheckInterval));
+        if (ProxyProtocolTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(ProxyProtocolTimeout), ProxyProtocolTimeout, "ProxyProtocolTimeout must be greater than zero.");
+        AtMost(ProxyProtocolTimeout, ProxyOptionLimits.ProxyProtocolTimeoutMaximumSeconds, nameof(ProxyProtocolTimeout));
+        if (Targets.Any(t => t.Endpoint.Port == 0 && !t.Endpoint.IsUnix))
+            throw new ArgumentOutOfRangeException(nameof(Targets), "A target needs a port other than 0.");
         if (ConnectTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "ConnectTimeout must be greater than zero.");
         AtMost(ConnectTimeout, ProxyOptionLimits.ConnectTimeoutMaximumSeconds, nameof(ConnectTimeout));

@@ -63,10 +63,13 @@ public sealed class ProxyServer : IDisposable
     private readonly object _stopLock = new();
     private volatile bool _stopRequested;
 
-    private ProxyServer(ProxyOptions options, IProxyEngine engine)
+    private readonly ProxyRuntime _runtime;
+
+    private ProxyServer(ProxyOptions options, IProxyEngine engine, ProxyRuntime runtime)
     {
         Options = options;
         _engine = engine;
+        _runtime = runtime;
     }
 
     public ProxyOptions Options { get; }
@@ -110,7 +113,7 @@ public sealed class ProxyServer : IDisposable
         // Counted again with this proxy's own listeners and loops open: what is left is what it can serve.
         DescriptorBudget.Refresh();
         long affordable = (DescriptorBudget.Allowance - DescriptorBudget.Held) / DescriptorBudget.PerConnection;
-        var server = new ProxyServer(options, engine)
+        var server = new ProxyServer(options, engine, runtime)
         {
             EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
             DescriptorLimit = DescriptorBudget.Limit,
@@ -127,6 +130,39 @@ public sealed class ProxyServer : IDisposable
 
     /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
     public long DescriptorLimit { get; private init; }
+
+    /// <summary>
+    /// Replaces the targets while the proxy runs: new connections use the new set at once, open ones
+    /// finish where they are. A target that stays (same endpoint, weight and role) keeps its health and
+    /// counters. Throws <see cref="ArgumentException"/> for an empty or portless set, and
+    /// <see cref="ProxyStartException"/> (TargetIsListener) for a target that is one of its own listeners,
+    /// changing nothing.
+    /// </summary>
+    public void SetTargets(IReadOnlyList<ProxyTarget> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Count is 0 or > ProxyOptionLimits.TargetsMaximum)
+            throw new ArgumentException($"A proxy needs 1 to {ProxyOptionLimits.TargetsMaximum} targets.", nameof(targets));
+        if (targets.FirstOrDefault(t => t.Endpoint.Port == 0 && !t.Endpoint.IsUnix) is { } portless)
+            throw new ArgumentException($"The target '{portless.Endpoint.Text}' needs a port other than 0.", nameof(targets));
+        Listening.SelfTargetCheck.ThrowIfAnyTargetIsListener(targets, _engine.BoundListeners);
+        _runtime.SetTargets(targets);
+    }
+
+    /// <summary>The open connections now, with their counts so far; the engine is not paused.</summary>
+    public IReadOnlyList<ConnectionInfo> GetConnections() =>
+        _runtime.Live.Values.Select(c => c.Snapshot()).OrderBy(c => c.ConnectionId).ToArray();
+
+    /// <summary>
+    /// Closes an open connection: reset at once, or with <paramref name="graceful"/> FIN after what is in
+    /// flight. False when no such connection is open (it may just have closed).
+    /// </summary>
+    public bool CloseConnection(long connectionId, bool graceful = false)
+    {
+        if (!_runtime.Live.TryGetValue(connectionId, out Policy.ILiveConnection? connection)) return false;
+        connection.RequestClose(graceful);
+        return true;
+    }
 
     /// <summary>The epoll engine's loop-thread allocations so far (see EpollEngine.AllocatedBytesOnLoops); -1 for the managed engine.</summary>
     internal long LoopAllocatedBytes() => _engine is Epoll.EpollEngine epoll ? epoll.AllocatedBytesOnLoops() : -1;
@@ -152,6 +188,7 @@ public sealed class ProxyServer : IDisposable
             _stopRequested = true;
             try
             {
+                _runtime.StopHealthChecks();
                 _engine.Stop(WaitTime.Bounded(drainTimeout));
             }
             finally

@@ -6,7 +6,13 @@ public sealed record ProxyStatus
 {
     public required string Name { get; init; }
     public required IReadOnlyList<string> ListenEndPoints { get; init; }
+    /// <summary>The targets as configured, comma separated.</summary>
     public required string Target { get; init; }
+
+    /// <summary>Each target with its health, weight and counters.</summary>
+    public required IReadOnlyList<TargetStatus> Targets { get; init; }
+
+    public required BalanceMode Balance { get; init; }
     public required CopyMode CopyMode { get; init; }
     public required EngineKind Engine { get; init; }
     public required bool IsRunning { get; init; }
@@ -29,7 +35,7 @@ public sealed record ProxyStatus
     /// <summary>Pipes the kernel made smaller than its default (the user's pipe-user-pages-soft was passed); they were closed unused.</summary>
     public required long PipesRefusedTooSmall { get; init; }
 
-    /// <summary>Lookups of the target's name since start (at most one per DnsCacheDuration, and one at a time).</summary>
+    /// <summary>Lookups of the targets' names since start (at most one per DnsCacheDuration per name, and one at a time).</summary>
     public required long DnsLookups { get; init; }
 
     /// <summary>Lookups that failed; while an earlier answer exists it keeps serving.</summary>
@@ -37,6 +43,9 @@ public sealed record ProxyStatus
 
     /// <summary>The resolver's last failure, or null.</summary>
     public required string? DnsLastFailure { get; init; }
+
+    /// <summary>Clients refused by the allow/deny rules (each reset at once, with a Denied record).</summary>
+    public required long DeniedConnections { get; init; }
 
     /// <summary>Pending clients reset because the process had no descriptor left for them (accept-and-close).</summary>
     public required long RefusedConnections { get; init; }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ZeroCopyPS.Engine.Interop;
 using ZeroCopyPS.Engine.Policy;
+using ZeroCopyPS.Engine.ProxyProtocol;
 
 namespace ZeroCopyPS.Engine.Epoll;
 
@@ -11,7 +12,7 @@ namespace ZeroCopyPS.Engine.Epoll;
 /// connects the target (<see cref="EpollConnector"/>), then relays both directions until both reach
 /// EOF, a peer fails, or a timer expires. Touched only by its loop's thread.
 /// </summary>
-internal sealed class EpollConnection : IEventHandler
+internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
 {
     private const int ClientTag = 0;
     private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP | Flags.EPOLLPRI;
@@ -35,6 +36,9 @@ internal sealed class EpollConnection : IEventHandler
     private bool _runTargetToClient;
     private bool _runScheduled;
     private bool _closed;
+    private bool _gracefulClose;
+    private string? _lastTargetError;
+    private EndPoint? _proxyDestination;
 
     private RelayDirection _clientToTarget;
     private RelayDirection _targetToClient;
@@ -70,24 +74,88 @@ internal sealed class EpollConnection : IEventHandler
             Close(CloseReason.ProxyLoop, _core.LoopText);
             return;
         }
-        if (_core.Proxy.Dns.TryGetFresh(_loop.NowMs) is { } known)
+        _core.Proxy.Live[_core.Id] = this;
+        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
+        {
+            _loop.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
+            ReadProxyHeader(); // it may be there already: edge-triggered epoll will not say so again
+            return;
+        }
+        AfterClientKnown();
+    }
+
+    // The header is peeked, so exactly its bytes are consumed and the stream after it stays for the relay.
+    private void ReadProxyHeader()
+    {
+        byte* peeked = stackalloc byte[ProxyHeaderParser.MaxHeaderBytes];
+        nint n = Libc.recv(_client.Fd, peeked, ProxyHeaderParser.MaxHeaderBytes, Flags.MSG_PEEK);
+        if (n < 0)
+        {
+            int errno = Libc.LastErrno;
+            if (errno != Errno.EAGAIN) Close(FailureClassifier.CloseReasonFor(FailureClassifier.Classify(errno)), $"reading the PROXY header: {FailureClassifier.Describe(errno)}");
+            return;
+        }
+        if (n == 0)
+        {
+            Close(CloseReason.BadProxyHeader, "the client closed before sending a whole PROXY protocol header");
+            return;
+        }
+        ProxyHeaderStatus status = ProxyHeaderParser.Parse(new ReadOnlySpan<byte>(peeked, (int)n), out ProxyHeader? header, out string? error);
+        if (status == ProxyHeaderStatus.Incomplete) return;
+        if (status == ProxyHeaderStatus.Invalid) { Close(CloseReason.BadProxyHeader, "PROXY protocol header refused: " + error); return; }
+        if (Libc.recv(_client.Fd, peeked, (nuint)header!.Length, 0) != header.Length)
+        {
+            Close(CloseReason.Error, "could not consume the PROXY header just peeked");
+            return;
+        }
+        _proxyDestination = header.Destination;
+        _core.OnProxyHeader(header.Source);
+        AfterClientKnown();
+    }
+
+    private void AfterClientKnown()
+    {
+        if (!_core.IsAdmitted)
+        {
+            Close(CloseReason.Denied, _core.DeniedText);
+            return;
+        }
+        NextTarget();
+    }
+
+    // A target to try, its addresses, then the connector; a target that fails hands over to the next
+    // within the connect timeout (docs/ARCHITECTURE.md, "Several targets").
+    private void NextTarget()
+    {
+        long now = Environment.TickCount64;
+        if (_core.ChooseTarget(now) is not { } target)
+        {
+            Close(CloseReason.ConnectFailed, _core.ConnectFailureText(now, _lastTargetError));
+            return;
+        }
+        if (target.Dns.TryGetFresh(now) is { } known)
         {
             BeginConnect(known);
             return;
         }
         _loop.ScheduleTimer(this, _core.ConnectDeadlineMs);
-        _core.Proxy.Dns.ResolveAsync(_loop.NowMs).ContinueWith(
-            lookup => _loop.Post(() => OnResolved(lookup)), TaskScheduler.Default);
+        target.Dns.ResolveAsync(now).ContinueWith(lookup => _loop.Post(() => OnResolved(target, lookup)), TaskScheduler.Default);
     }
 
-    private void OnResolved(Task<EndPoint[]> lookup)
+    private void OnResolved(TargetState target, Task<EndPoint[]> lookup)
     {
-        if (_closed || _connector is not null) return; // timed out or stopped meanwhile
+        if (_closed || _core.TargetState != target || _connector is not null) return; // timed out, stopped or moved on meanwhile
         // A failure here is this connection's, not the loop's: keep it off the loop's fault path.
         try
         {
-            if (lookup.IsCompletedSuccessfully) BeginConnect(lookup.Result);
-            else Close(CloseReason.ConnectFailed, lookup.Exception?.GetBaseException().Message);
+            if (lookup.IsCompletedSuccessfully)
+            {
+                BeginConnect(lookup.Result);
+                return;
+            }
+            _lastTargetError = lookup.Exception?.GetBaseException().Message;
+            _core.OnTargetFailed(_lastTargetError ?? "the lookup failed");
+            NextTarget();
         }
         catch (Exception e)
         {
@@ -97,8 +165,9 @@ internal sealed class EpollConnection : IEventHandler
 
     private void BeginConnect(EndPoint[] addresses)
     {
-        _connector = new EpollConnector(_loop, this, _core.BeginConnect(addresses));
-        _connector.Advance(Environment.TickCount64);
+        long now = Environment.TickCount64;
+        _connector = new EpollConnector(_loop, this, _core.BeginConnect(addresses, now));
+        _connector.Advance(now);
         AfterConnectStep();
     }
 
@@ -106,7 +175,13 @@ internal sealed class EpollConnection : IEventHandler
     {
         EpollConnector connector = _connector!;
         if (connector.Winner is { } winner) BeginRelay(winner, connector.WinnerTag);
-        else if (connector.GaveUp) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(Environment.TickCount64));
+        else if (connector.GaveUp)
+        {
+            _lastTargetError = _core.Sequencer?.LastError;
+            _core.OnTargetFailed(_lastTargetError ?? "no address answered");
+            _connector = null;
+            NextTarget();
+        }
         else _loop.ScheduleTimer(this, Math.Min(connector.NextWakeMs, _core.ConnectDeadlineMs));
     }
 
@@ -123,6 +198,7 @@ internal sealed class EpollConnection : IEventHandler
             Close(CloseReason.ProxyLoop, _core.LoopText);
             return;
         }
+        if (!SendProxyHeader()) return;
         if (_targetIsTcp)
         {
             NativeSocket.SetNoDelay(_target.Fd);
@@ -150,6 +226,11 @@ internal sealed class EpollConnection : IEventHandler
         {
             Close(FailureClassifier.CloseReasonFor(FailureClassifier.Classify(error)),
                 $"reset on the {(tag == ClientTag ? "client" : "target")} side: {FailureClassifier.Describe(error)}");
+            return;
+        }
+        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
+        {
+            if (tag == ClientTag) ReadProxyHeader();
             return;
         }
         if (_core.Phase == ConnectionPhase.Connecting)
@@ -228,6 +309,12 @@ internal sealed class EpollConnection : IEventHandler
     public void OnTimer(long nowMilliseconds)
     {
         if (_closed) return;
+        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
+        {
+            if (nowMilliseconds >= _core.ProxyHeaderDeadlineMs) Close(CloseReason.BadProxyHeader, _core.ProxyHeaderTimeoutText);
+            else _loop.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
+            return;
+        }
         if (_core.Phase == ConnectionPhase.Connecting)
         {
             if (nowMilliseconds >= _core.ConnectDeadlineMs) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(nowMilliseconds));
@@ -251,14 +338,53 @@ internal sealed class EpollConnection : IEventHandler
     /// <summary>The drain timeout ran out while the proxy stops.</summary>
     public void Abort() => Close(CloseReason.ProxyStopped, null);
 
+    public ConnectionInfo Snapshot() => _core.Snapshot(
+        _clientToTarget.BytesDelivered, _targetToClient.BytesDelivered,
+        _clientToTarget.BytesSpliced + _targetToClient.BytesSpliced, _clientToTarget.BytesCopied + _targetToClient.BytesCopied,
+        _core.Proxy.IsDraining);
+
+    public void RequestClose(bool graceful) => _loop.Post(() =>
+    {
+        if (_closed) return;
+        if (!graceful || _core.Phase != ConnectionPhase.Relaying)
+        {
+            _gracefulClose = graceful;
+            Close(CloseReason.Closed, graceful ? "closed on request, before it relayed" : "reset on request");
+            return;
+        }
+        // Read no more; each direction delivers what it holds, then shuts its destination (FIN).
+        _gracefulClose = true;
+        _clientToTarget.EndAfterInFlight();
+        _targetToClient.EndAfterInFlight();
+        if (Step(ref _clientToTarget)) Step(ref _targetToClient);
+    });
+
+    // The target learns who the client is before the client's first byte (HAProxy's send-proxy). The
+    // header is far smaller than a fresh connection's send buffer, so one write takes it whole.
+    private bool SendProxyHeader()
+    {
+        ProxyProtocolVersion version = _core.Proxy.Options.SendProxyProtocol;
+        if (version == ProxyProtocolVersion.None) return true;
+        EndPoint? destination = _proxyDestination ?? NativeSocket.GetLocalEndPoint(_client.Fd);
+        byte[] header = ProxyHeaderWriter.Build(version, _core.Client, destination);
+        nint written;
+        fixed (byte* data = header) written = Libc.write(_target!.Fd, data, (nuint)header.Length);
+        if (written == header.Length) return true;
+        int errno = written < 0 ? Libc.LastErrno : Errno.EAGAIN;
+        Close(CloseReason.Error, $"could not send the PROXY header to the target: {FailureClassifier.Describe(errno)}");
+        return false;
+    }
+
     private void Close(CloseReason reason, string? error)
     {
         if (_closed) return;
         _closed = true;
         _loop.RemoveAlive(this);
+        _core.Proxy.Live.TryRemove(_core.Id, out _);
         bool relaying = _core.Phase == ConnectionPhase.Relaying;
         long inFlight = relaying ? _clientToTarget.BytesInFlight + _targetToClient.BytesInFlight : 0;
-        bool abortive = ConnectionCore.IsAbortive(reason, inFlight);
+        if (_gracefulClose && reason is CloseReason.ClientClosed or CloseReason.TargetClosed) reason = CloseReason.Closed;
+        bool abortive = ConnectionCore.IsAbortive(reason, inFlight, _gracefulClose);
         DirectionTotals clientToTarget = relaying ? Totals(ref _clientToTarget, abortive && _targetIsTcp) : default;
         DirectionTotals targetToClient = relaying ? Totals(ref _targetToClient, abortive && _clientIsTcp) : default;
         // A cut stream must not look complete to a peer: reset (a Unix leg cannot carry a reset; its peer reads EOF).

@@ -49,6 +49,8 @@ internal sealed class EpollEngine : IProxyEngine
 
     public IReadOnlyList<EndPoint> BoundEndPoints { get; private set; } = [];
 
+    public IReadOnlyList<BoundListener> BoundListeners => _bound;
+
     public static IProxyEngine Start(ProxyRuntime runtime)
     {
         List<BoundListener> bound = ListenSocketFactory.BindAll(runtime.Options);

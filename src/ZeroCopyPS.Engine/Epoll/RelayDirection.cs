@@ -88,6 +88,12 @@ internal unsafe struct RelayDirection
         _sourceHangupSeen = true;
     }
 
+    /// <summary>
+    /// A graceful close asked for: read no more from the source, deliver what is in flight, then shut
+    /// the destination's write side (a FIN) as if the source had ended.
+    /// </summary>
+    public void EndAfterInFlight() => _sourceEof = true;
+
     /// <summary>Bytes read from the source and not delivered: what an abort would lose.</summary>
     public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart);
 

@@ -29,6 +29,8 @@ internal static class Flags
 
     public const int SHUT_WR = 1;
 
+    public const int MSG_PEEK = 0x2;
+
     public const int EPOLL_CLOEXEC = O_CLOEXEC;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;

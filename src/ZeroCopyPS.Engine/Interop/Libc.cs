@@ -24,6 +24,9 @@ internal static unsafe class Libc
     public static extern nint read(int fd, byte* buffer, nuint count);
 
     [DllImport(Lib, SetLastError = true)]
+    public static extern nint recv(int fd, byte* buffer, nuint count, int flags);
+
+    [DllImport(Lib, SetLastError = true)]
     public static extern nint write(int fd, byte* buffer, nuint count);
 
     [DllImport(Lib, SetLastError = true)]

@@ -19,7 +19,7 @@ internal static class ListenSocketFactory
             foreach (ProxyEndpoint endpoint in options.Listen)
                 foreach (EndPoint address in AddressesFor(endpoint))
                     bound.Add(Bind(endpoint, address, options));
-            SelfTargetCheck.ThrowIfTargetIsListener(options.Target, bound);
+            SelfTargetCheck.ThrowIfAnyTargetIsListener(options.Targets, bound);
             return bound;
         }
         catch

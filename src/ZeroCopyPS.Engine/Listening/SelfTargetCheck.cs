@@ -13,6 +13,12 @@ internal static class SelfTargetCheck
     // A name is looked up once, briefly: a resolver that does not answer must not hold up the start.
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>Every target of the set; throws <see cref="ProxyStartException"/> for the first that is a listener.</summary>
+    public static void ThrowIfAnyTargetIsListener(IReadOnlyList<ProxyTarget> targets, IReadOnlyList<BoundListener> listeners)
+    {
+        foreach (ProxyTarget target in targets) ThrowIfTargetIsListener(target.Endpoint, listeners);
+    }
+
     public static void ThrowIfTargetIsListener(ProxyEndpoint target, IReadOnlyList<BoundListener> listeners)
     {
         foreach (BoundListener listener in listeners)

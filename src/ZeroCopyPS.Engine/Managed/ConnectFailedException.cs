@@ -1,4 +1,4 @@
 namespace ZeroCopyPS.Engine.Managed;
 
-/// <summary>Every target address failed or the connect timeout passed; the connection's core has the text.</summary>
-internal sealed class ConnectFailedException() : Exception("Connecting to the target failed.");
+/// <summary>No target answered within the connect timeout; the message is the record's error text (or the connector's placeholder).</summary>
+internal sealed class ConnectFailedException(string message = "Connecting to the target failed.") : Exception(message);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ZeroCopyPS.Engine.Interop;
 using ZeroCopyPS.Engine.Policy;
+using ZeroCopyPS.Engine.ProxyProtocol;
 
 namespace ZeroCopyPS.Engine.Managed;
 
@@ -12,7 +13,7 @@ namespace ZeroCopyPS.Engine.Managed;
 /// zero-byte receive and rents a buffer only while bytes flow (as Kestrel does), so an idle connection
 /// holds no buffer. Calls into the core are serialised by a lock; the two directions run concurrently.
 /// </summary>
-internal sealed class ManagedConnection : ITimed
+internal sealed class ManagedConnection : ITimed, ILiveConnection
 {
     private const int SourceErrorPollMilliseconds = 100;
 
@@ -21,11 +22,15 @@ internal sealed class ManagedConnection : ITimed
     private readonly Socket _client;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _abort = new();
+    // Cancelled for a graceful close: the directions stop reading, deliver what they hold, then FIN.
+    private readonly CancellationTokenSource _stopReading;
+    private volatile bool _gracefulClose;
     private readonly ManagedDirection _clientToTarget;
     private readonly ManagedDirection _targetToClient;
     private Socket? _target;
     private EndPoint? _targetLocalEndPoint;
     private EndPoint? _targetAddress;
+    private EndPoint? _proxyDestination;
     private CloseReason? _forcedReason;
     private (int Errno, bool ClientSide, string Call)? _failure;
 
@@ -34,6 +39,7 @@ internal sealed class ManagedConnection : ITimed
         _engine = engine;
         _core = core;
         _client = client;
+        _stopReading = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
         FallbackReason fallback = core.Proxy.Options.CopyMode == CopyMode.Buffered ? FallbackReason.None
             : OperatingSystem.IsLinux() ? FallbackReason.ManagedEngine : FallbackReason.PlatformWithoutSplice;
         _clientToTarget = new ManagedDirection(clientToTarget: true) { Fallback = fallback };
@@ -74,14 +80,18 @@ internal sealed class ManagedConnection : ITimed
         try
         {
             if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
+            _core.Proxy.Live[_core.Id] = this;
+            if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
+            {
+                _engine.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
+                string? refused = await ReadProxyHeaderAsync().ConfigureAwait(false);
+                if (refused is not null) return Close(CloseReason.BadProxyHeader, refused);
+            }
+            if (!_core.IsAdmitted) return Close(CloseReason.Denied, _core.DeniedText);
             _engine.ScheduleTimer(this, _core.ConnectDeadlineMs);
-            EndPoint[] addresses = await _core.Proxy.Dns.ResolveAsync(Environment.TickCount64).WaitAsync(_abort.Token).ConfigureAwait(false);
-            ConnectSequencer sequencer;
-            lock (_gate) sequencer = _core.BeginConnect(addresses);
-            (_target, EndPoint address, _targetLocalEndPoint) = await new ManagedConnector(sequencer, _abort.Token).ConnectAsync().ConfigureAwait(false);
-            _targetAddress = address;
-            if (address.AddressFamily != AddressFamily.Unix) ConfigureTcp(_target);
+            EndPoint address = await ConnectToATargetAsync().ConfigureAwait(false);
             if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
+            await SendProxyHeaderAsync().ConfigureAwait(false);
             long now = Environment.TickCount64;
             lock (_gate)
             {
@@ -93,20 +103,22 @@ internal sealed class ManagedConnection : ITimed
             if (_clientToTarget.Fallback != FallbackReason.None) Interlocked.Add(ref _engine.Traffic.SpliceFallbacks, 2);
             reason = await RelayAsync().ConfigureAwait(false);
         }
-        catch (DnsLookupException e)
+        catch (ConnectFailedException e)
         {
             reason = CloseReason.ConnectFailed;
             error = e.Message;
-        }
-        catch (ConnectFailedException)
-        {
-            reason = CloseReason.ConnectFailed;
-            error = _core.ConnectFailureText(Environment.TickCount64);
         }
         catch (OperationCanceledException) when (_forcedReason is not null)
         {
             reason = _forcedReason.Value;
             if (reason == CloseReason.ConnectFailed) error = _core.ConnectFailureText(Environment.TickCount64);
+            if (reason == CloseReason.BadProxyHeader) error = _core.ProxyHeaderTimeoutText;
+            if (reason == CloseReason.Closed) error = "closed on request, before it relayed";
+        }
+        catch (SocketException e) when (_core.Phase != ConnectionPhase.Relaying)
+        {
+            reason = FailureClassifier.CloseReasonFor(FailureClassifier.Classify(FailureClassifier.ToErrno(e.SocketErrorCode)));
+            error = $"the client failed before the relay: {e.Message}";
         }
         catch (Exception e)
         {
@@ -115,6 +127,104 @@ internal sealed class ManagedConnection : ITimed
         }
         if (reason == CloseReason.ProxyStopped && _core.Phase == ConnectionPhase.Connecting) error = null;
         return Close(reason, error);
+    }
+
+    // Targets in the pool's order for this client until one connects or the connect timeout is over;
+    // a target whose DNS or every address fails counts against its health (docs/ARCHITECTURE.md, "Several targets").
+    private async Task<EndPoint> ConnectToATargetAsync()
+    {
+        string? lastError = null;
+        while (true)
+        {
+            long now = Environment.TickCount64;
+            TargetState? target;
+            lock (_gate) target = _core.ChooseTarget(now);
+            if (target is null) throw new ConnectFailedException(_core.ConnectFailureText(now, lastError));
+            EndPoint[] addresses;
+            try
+            {
+                addresses = await target.Dns.ResolveAsync(now).WaitAsync(_abort.Token).ConfigureAwait(false);
+            }
+            catch (DnsLookupException e)
+            {
+                lastError = e.Message;
+                lock (_gate) _core.OnTargetFailed(lastError);
+                continue;
+            }
+            ConnectSequencer sequencer;
+            lock (_gate) sequencer = _core.BeginConnect(addresses, Environment.TickCount64);
+            try
+            {
+                (_target, EndPoint address, _targetLocalEndPoint) = await new ManagedConnector(sequencer, _abort.Token).ConnectAsync().ConfigureAwait(false);
+                _targetAddress = address;
+                if (address.AddressFamily != AddressFamily.Unix) ConfigureTcp(_target);
+                return address;
+            }
+            catch (ConnectFailedException)
+            {
+                lastError = sequencer.LastError;
+                lock (_gate) _core.OnTargetFailed(lastError ?? "no address answered");
+            }
+        }
+    }
+
+    // Read exactly the header, never a byte of the stream after it: v2 says its length after 16 bytes;
+    // v1 ends at its LF, read a byte at a time (at most 107). Returns why it was refused, or null.
+    private async Task<string?> ReadProxyHeaderAsync()
+    {
+        byte[] header = new byte[ProxyHeaderParser.MaxHeaderBytes];
+        int have = 0;
+        while (true)
+        {
+            int want = have + 1;
+            if (have >= 16 && header.AsSpan(0, 12).SequenceEqual(ProxyHeaderParser.V2Signature))
+                want = 16 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(14, 2));
+            if (want > header.Length) want = header.Length;
+            while (have < want)
+            {
+                int n = await _client.ReceiveAsync(header.AsMemory(have, want - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                if (n == 0) return "the client closed before sending a whole PROXY protocol header";
+                have += n;
+            }
+            switch (ProxyHeaderParser.Parse(header.AsSpan(0, have), out ProxyHeader? parsed, out string? error))
+            {
+                case ProxyHeaderStatus.Invalid:
+                    return "PROXY protocol header refused: " + error;
+                case ProxyHeaderStatus.Complete:
+                    _proxyDestination = parsed!.Destination;
+                    lock (_gate) _core.OnProxyHeader(parsed.Source);
+                    return null;
+            }
+            if (have == header.Length) return "PROXY protocol header refused: longer than the specification allows";
+        }
+    }
+
+    // The target learns who the client is before the client's first byte (HAProxy's send-proxy).
+    private async Task SendProxyHeaderAsync()
+    {
+        ProxyProtocolVersion version = _core.Proxy.Options.SendProxyProtocol;
+        if (version == ProxyProtocolVersion.None) return;
+        byte[] header = ProxyHeaderWriter.Build(version, _core.Client, _proxyDestination ?? _client.LocalEndPoint);
+        for (int sent = 0; sent < header.Length;)
+            sent += await _target!.SendAsync(header.AsMemory(sent), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+    }
+
+    public ConnectionInfo Snapshot()
+    {
+        lock (_gate)
+            return _core.Snapshot(_clientToTarget.Written, _targetToClient.Written, 0, _clientToTarget.Written + _targetToClient.Written, _core.Proxy.IsDraining);
+    }
+
+    public void RequestClose(bool graceful)
+    {
+        bool relaying;
+        lock (_gate) relaying = _core.Phase == ConnectionPhase.Relaying;
+        if (graceful && relaying)
+        {
+            _gracefulClose = true;
+            _stopReading.Cancel();
+        }
+        else Abort(CloseReason.Closed);
     }
 
     // Both directions run at once; each shuts its destination's write side after its source's EOF and
@@ -129,7 +239,7 @@ internal sealed class ManagedConnection : ITimed
         {
             if (_failure is { } failure) return FailureClassifier.CloseReasonFor(FailureClassifier.Classify(failure.Errno));
             if (_forcedReason is { } forced) return forced;
-            return _core.NaturalCloseReason;
+            return _gracefulClose ? CloseReason.Closed : _core.NaturalCloseReason;
         }
     }
 
@@ -145,16 +255,23 @@ internal sealed class ManagedConnection : ITimed
         try
         {
             // Wait for data without a buffer: an idle connection holds none.
-            Task<int> sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).AsTask();
+            Task<int> sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stopReading.Token).AsTask();
             while (true)
             {
                 side = RelaySide.Source;
-                await sourceReady.ConfigureAwait(false);
+                try
+                {
+                    await sourceReady.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_gracefulClose && !_abort.IsCancellationRequested)
+                {
+                    break; // a graceful close: what was read is delivered, now the FIN
+                }
                 buffer ??= ArrayPool<byte>.Shared.Rent(bufferSize);
                 int read = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), SocketFlags.None, token).ConfigureAwait(false);
                 if (read == 0) break;
                 direction.Progress(read, 0);
-                sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).AsTask();
+                sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stopReading.Token).AsTask();
                 for (int sent = 0; sent < read;)
                 {
                     side = RelaySide.Destination;
@@ -228,7 +345,7 @@ internal sealed class ManagedConnection : ITimed
         if (_failure is { } failure)
             error = $"{failure.Call} on the {(failure.ClientSide ? "client" : "target")} side: {FailureClassifier.Describe(failure.Errno)}";
         long inFlight = _clientToTarget.InFlight + _targetToClient.InFlight;
-        bool abortive = ConnectionCore.IsAbortive(reason, inFlight);
+        bool abortive = ConnectionCore.IsAbortive(reason, inFlight, _gracefulClose && reason == CloseReason.Closed);
         DirectionTotals clientToTarget = _clientToTarget.Totals(_target, abortive);
         DirectionTotals targetToClient = _targetToClient.Totals(_client, abortive);
         if (abortive)
@@ -238,6 +355,7 @@ internal sealed class ManagedConnection : ITimed
             if (_target is not null) TryLingerZero(_target);
         }
         LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetAddress);
+        _core.Proxy.Live.TryRemove(_core.Id, out _);
         _client.Dispose();
         _target?.Dispose();
         lock (_gate) return _core.Finish(reason, error, clientToTarget, targetToClient, abortive);

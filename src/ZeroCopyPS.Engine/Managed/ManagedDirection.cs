@@ -29,6 +29,9 @@ internal sealed class ManagedDirection(bool clientToTarget)
 
     public long InFlight => Volatile.Read(ref _read) - Volatile.Read(ref _written);
 
+    /// <summary>Bytes the destination took so far.</summary>
+    public long Written => Volatile.Read(ref _written);
+
     public void Progress(long read, long written)
     {
         if (read > 0) Interlocked.Add(ref _read, read);

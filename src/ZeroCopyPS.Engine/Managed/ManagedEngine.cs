@@ -42,6 +42,8 @@ internal sealed class ManagedEngine : IProxyEngine
 
     public IReadOnlyList<EndPoint> BoundEndPoints { get; }
 
+    public IReadOnlyList<BoundListener> BoundListeners => _listeners;
+
     public static IProxyEngine Start(ProxyRuntime runtime)
     {
         List<BoundListener> listeners = ListenSocketFactory.BindAll(runtime.Options);

@@ -5,19 +5,25 @@ namespace ZeroCopyPS.Engine.Policy;
 
 /// <summary>
 /// The policy of one proxied connection, the same for both engines (docs/ARCHITECTURE.md, "Connection
-/// policy"): which address to connect to and until when, when a timer expires and why, whether the
-/// close is clean (FIN) or abortive (RST), and the statistics. The engine does the I/O and tells the
-/// core what happened; the core never touches a socket. Not thread-safe: the engine serialises calls
-/// (the epoll engine by its loop thread, the managed engine by a lock per connection).
+/// policy"): who the client is (a PROXY header may say), whether it is admitted, which target to try
+/// and until when (failing over to the next target within the connect timeout), when a timer expires
+/// and why, whether the close is clean (FIN) or abortive (RST), and the statistics. The engine does the
+/// I/O and tells the core what happened; the core never touches a socket. Not thread-safe: the engine
+/// serialises calls (the epoll engine by its loop thread, the managed engine by a lock per connection).
 /// </summary>
 internal sealed class ConnectionCore
 {
+    private const long MinimumTargetShareMilliseconds = 2_000;
+
     private readonly ProxyRuntime _proxy;
-    private readonly string _clientText;
     private readonly string _listenText;
     private readonly DateTimeOffset _startTime = DateTimeOffset.Now;
     private readonly long _acceptedTimestamp = Stopwatch.GetTimestamp();
+    private readonly List<TargetState> _tried = new(1);
+    private string _clientText;
+    private string? _loadBalancerText;
     private long _connectedTimestamp;
+    private int _attemptsBefore;
     private bool _clientToTargetFinished;
     private bool _targetToClientFinished;
     private bool _clientFinishedFirst;
@@ -30,20 +36,32 @@ internal sealed class ConnectionCore
         _listenText = listenText;
         _clientText = client is null ? listenText : ProxyEndpoint.Format(client);
         AcceptedMs = Environment.TickCount64;
+        Phase = proxy.Options.AcceptProxyProtocol ? ConnectionPhase.ReadingProxyHeader : ConnectionPhase.Connecting;
     }
 
     public long Id { get; }
 
-    public EndPoint? Client { get; }
+    /// <summary>The client: the connecting peer, or the one its PROXY header named.</summary>
+    public EndPoint? Client { get; private set; }
 
     public ConnectionPhase Phase { get; private set; }
 
     public long AcceptedMs { get; }
 
-    /// <summary>The connect timeout, DNS included, counts from accept.</summary>
+    public DateTimeOffset StartTime => _startTime;
+
+    public string ClientText => _clientText;
+
+    /// <summary>The connect timeout, DNS and every target tried included, counts from accept.</summary>
     public long ConnectDeadlineMs => AcceptedMs + _proxy.ConnectTimeoutMs;
 
+    /// <summary>The client's PROXY header must be complete by then.</summary>
+    public long ProxyHeaderDeadlineMs => AcceptedMs + _proxy.ProxyProtocolTimeoutMs;
+
     public ConnectSequencer? Sequencer { get; private set; }
+
+    /// <summary>The target being connected or connected to.</summary>
+    public TargetState? TargetState { get; private set; }
 
     public EndPoint? Target { get; private set; }
 
@@ -60,24 +78,68 @@ internal sealed class ConnectionCore
     public string LoopText =>
         $"the client {_clientText} is this process's own connection to a target: a proxy loop, reset instead of forwarded again";
 
-    /// <summary>The addresses are known: connecting starts.</summary>
-    public ConnectSequencer BeginConnect(EndPoint[] addresses) => Sequencer = new ConnectSequencer(addresses, ConnectDeadlineMs);
+    /// <summary>The PROXY header named the real client: from now on the statistics, the filter and SourceHash use it.</summary>
+    public void OnProxyHeader(IPEndPoint? source)
+    {
+        Phase = ConnectionPhase.Connecting;
+        if (source is null) return; // v1 UNKNOWN, v2 LOCAL or UNSPEC: the connection's own addresses stand
+        _loadBalancerText = _clientText;
+        Client = source;
+        _clientText = ProxyEndpoint.Format(source);
+    }
+
+    /// <summary>False when the allow/deny rules refuse this client.</summary>
+    public bool IsAdmitted => _proxy.Filter.Admits(Client);
+
+    public string DeniedText => $"the client {_clientText} is refused by the proxy's allow/deny rules";
+
+    /// <summary>
+    /// The next target to try (none tried yet, or the last one failed), or null when no target is left
+    /// or the connect timeout is over. Each target gets a share of the time left, so a black-holed one
+    /// cannot use it all.
+    /// </summary>
+    public TargetState? ChooseTarget(long nowMs)
+    {
+        if (nowMs >= ConnectDeadlineMs) return null;
+        TargetPool pool = _proxy.Targets;
+        TargetState? target = pool.Pick(Client, _tried, nowMs);
+        if (target is null) return null;
+        _tried.Add(target);
+        TargetState = target;
+        return target;
+    }
+
+    /// <summary>The chosen target's addresses are known: connecting to it starts, within its share of the time left.</summary>
+    public ConnectSequencer BeginConnect(EndPoint[] addresses, long nowMs)
+    {
+        long remaining = ConnectDeadlineMs - nowMs;
+        int targetsLeft = Math.Max(1, _proxy.Targets.Remaining(_tried, nowMs) + 1);
+        long share = remaining / targetsLeft;
+        if (share < MinimumTargetShareMilliseconds) share = Math.Min(remaining, MinimumTargetShareMilliseconds);
+        _attemptsBefore += Sequencer?.Attempts ?? 0;
+        return Sequencer = new ConnectSequencer(addresses, nowMs + share);
+    }
+
+    /// <summary>Every address of the chosen target failed (or its DNS did): counted against its health.</summary>
+    public void OnTargetFailed(string why) =>
+        TargetState?.OnConnectFailed(why, _proxy.Options.HealthFailureThreshold, _proxy.CoolDownMs);
 
     public void OnConnected(EndPoint target)
     {
         Target = target;
         Phase = ConnectionPhase.Relaying;
+        TargetState?.OnConnected();
         _connectedTimestamp = Stopwatch.GetTimestamp();
     }
 
     /// <summary>Why connecting failed, for the record's error text.</summary>
-    public string ConnectFailureText(long nowMs, string? resolveError = null)
+    public string ConnectFailureText(long nowMs, string? lastError = null)
     {
-        if (resolveError is not null) return resolveError;
-        string earlier = Sequencer?.LastError is { } last ? $" (last: {last})" : "";
+        string last = lastError ?? Sequencer?.LastError ?? (TargetState is null ? "no target is up" : "no address to try");
+        string tried = _tried.Count > 1 ? $" (tried {string.Join(", ", _tried.Select(t => t.Target.Endpoint.Text))})" : "";
         return nowMs >= ConnectDeadlineMs
-            ? $"Connecting to target '{_proxy.Dns.Text}' timed out after {_proxy.Options.ConnectTimeout.TotalSeconds:0.###} s{earlier}."
-            : $"Could not connect to target '{_proxy.Dns.Text}': {Sequencer?.LastError ?? "no address to try"}";
+            ? $"Connecting to the target timed out after {_proxy.Options.ConnectTimeout.TotalSeconds:0.###} s{tried}; last: {last}."
+            : $"Could not connect to any target{tried}: {last}";
     }
 
     /// <summary>A direction delivered its source's end of stream; true when both have.</summary>
@@ -88,6 +150,8 @@ internal sealed class ConnectionCore
         else _targetToClientFinished = true;
         return _clientToTargetFinished && _targetToClientFinished;
     }
+
+    public bool IsHalfClosed => _clientToTargetFinished != _targetToClientFinished;
 
     /// <summary>Both directions ended on their own: the close reason that says who finished first.</summary>
     public CloseReason NaturalCloseReason => _clientFinishedFirst ? CloseReason.ClientClosed : CloseReason.TargetClosed;
@@ -100,11 +164,12 @@ internal sealed class ConnectionCore
     /// </summary>
     public long NextDeadlineMs(long lastClientToTargetMs, long lastTargetToClientMs)
     {
+        if (Phase == ConnectionPhase.ReadingProxyHeader) return ProxyHeaderDeadlineMs;
         if (Phase == ConnectionPhase.Connecting) return ConnectDeadlineMs;
         if (Phase == ConnectionPhase.Closed) return long.MaxValue;
         long deadline = long.MaxValue;
         if (_proxy.IdleTimeoutMs > 0) deadline = Math.Max(lastClientToTargetMs, lastTargetToClientMs) + _proxy.IdleTimeoutMs;
-        if (_proxy.HalfCloseTimeoutMs > 0 && _clientToTargetFinished != _targetToClientFinished)
+        if (_proxy.HalfCloseTimeoutMs > 0 && IsHalfClosed)
         {
             long remaining = _clientToTargetFinished ? lastTargetToClientMs : lastClientToTargetMs;
             deadline = Math.Min(deadline, remaining + _proxy.HalfCloseTimeoutMs);
@@ -116,9 +181,9 @@ internal sealed class ConnectionCore
     public CloseReason? Expired(long nowMs, long lastClientToTargetMs, long lastTargetToClientMs)
     {
         if (nowMs < NextDeadlineMs(lastClientToTargetMs, lastTargetToClientMs)) return null;
+        if (Phase == ConnectionPhase.ReadingProxyHeader) return CloseReason.BadProxyHeader;
         if (Phase == ConnectionPhase.Connecting) return CloseReason.ConnectFailed;
-        bool halfClosed = _clientToTargetFinished != _targetToClientFinished;
-        if (halfClosed && _proxy.HalfCloseTimeoutMs > 0)
+        if (IsHalfClosed && _proxy.HalfCloseTimeoutMs > 0)
         {
             long remaining = _clientToTargetFinished ? lastTargetToClientMs : lastClientToTargetMs;
             if (nowMs >= remaining + _proxy.HalfCloseTimeoutMs) return CloseReason.HalfCloseTimeout;
@@ -126,17 +191,45 @@ internal sealed class ConnectionCore
         return CloseReason.IdleTimeout;
     }
 
+    /// <summary>The error text of a PROXY header that did not arrive in time.</summary>
+    public string ProxyHeaderTimeoutText =>
+        $"no complete PROXY protocol header within {_proxy.Options.ProxyProtocolTimeout.TotalSeconds:0.###} s";
+
     /// <summary>
-    /// A clean close (FIN) only where both streams really ended and nothing read is undelivered; every
-    /// other end (a reset, an error, a stop, a timeout that cuts a direction that had not ended) is
-    /// abortive (RST), so no peer takes a cut stream for a complete one.
+    /// A clean close (FIN) only where both streams really ended and nothing read is undelivered, or where
+    /// a graceful close was asked for and nothing is left in flight; every other end (a reset, an error,
+    /// a stop, a timeout that cuts a direction that had not ended) is abortive (RST), so no peer takes a
+    /// cut stream for a complete one.
     /// </summary>
-    public static bool IsAbortive(CloseReason reason, long bytesInFlight) =>
-        reason is not (CloseReason.ClientClosed or CloseReason.TargetClosed) || bytesInFlight > 0;
+    public static bool IsAbortive(CloseReason reason, long bytesInFlight, bool graceful = false) =>
+        bytesInFlight > 0 || !(graceful || reason is CloseReason.ClientClosed or CloseReason.TargetClosed);
+
+    /// <summary>What Get-ZeroCopyConnection shows of this connection, with the engine's counts so far.</summary>
+    public ConnectionInfo Snapshot(long bytesClientToTarget, long bytesTargetToClient, long spliced, long copied, bool draining) => new()
+    {
+        ProxyName = _proxy.Options.Name,
+        ConnectionId = Id,
+        ClientEndPoint = _clientText,
+        TargetEndPoint = Target is null ? null : ProxyEndpoint.Format(Target),
+        StartTime = _startTime,
+        Age = Stopwatch.GetElapsedTime(_acceptedTimestamp),
+        BytesClientToTarget = bytesClientToTarget,
+        BytesTargetToClient = bytesTargetToClient,
+        CopyPath = CopyPathClassifier.Classify(spliced, copied),
+        State = Phase switch
+        {
+            ConnectionPhase.ReadingProxyHeader => ConnectionState.ReadingProxyHeader,
+            ConnectionPhase.Connecting => ConnectionState.Connecting,
+            _ when draining => ConnectionState.Draining,
+            _ when IsHalfClosed => ConnectionState.HalfClosed,
+            _ => ConnectionState.Relaying,
+        },
+    };
 
     /// <summary>Builds the record from what the engine reports of each direction, and marks the connection closed.</summary>
     public ConnectionStatistics Finish(CloseReason reason, string? error, in DirectionTotals clientToTarget, in DirectionTotals targetToClient, bool abortive)
     {
+        if (Phase == ConnectionPhase.Relaying) TargetState?.OnClosed();
         Phase = ConnectionPhase.Closed;
         (long c2tSpliced, long c2tCopied) = clientToTarget.DeliveredByPath(abortive);
         (long t2cSpliced, long t2cCopied) = targetToClient.DeliveredByPath(abortive);
@@ -144,12 +237,12 @@ internal sealed class ConnectionCore
         FallbackReason fallback = clientToTarget.Fallback != FallbackReason.None ? clientToTarget.Fallback : targetToClient.Fallback;
         ProxyOptions options = _proxy.Options;
         return new ConnectionStatistics(
-            options.Name, Id, _clientText, _listenText,
-            Target is not null ? ProxyEndpoint.Format(Target) : _proxy.Dns.Text,
+            options.Name, Id, _clientText, _loadBalancerText, _listenText, TargetState?.Target.Endpoint.Text,
+            Target is not null ? ProxyEndpoint.Format(Target) : TargetState?.Target.Endpoint.Text ?? _proxy.Targets.All[0].Target.Endpoint.Text,
             _startTime, Stopwatch.GetElapsedTime(_acceptedTimestamp),
             _connectedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_acceptedTimestamp, _connectedTimestamp),
             clientToTarget.Delivered(abortive), targetToClient.Delivered(abortive), spliced, copied,
             clientToTarget.Lost(abortive), targetToClient.Lost(abortive),
-            Sequencer?.Attempts ?? 0, options.CopyMode, CopyPathClassifier.Classify(spliced, copied), fallback, reason, error);
+            _attemptsBefore + (Sequencer?.Attempts ?? 0), options.CopyMode, CopyPathClassifier.Classify(spliced, copied), fallback, reason, error);
     }
 }

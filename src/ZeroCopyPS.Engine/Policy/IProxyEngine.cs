@@ -7,6 +7,9 @@ internal interface IProxyEngine
 {
     IReadOnlyList<EndPoint> BoundEndPoints { get; }
 
+    /// <summary>The listening sockets as bound (for the self-target check of a new target set).</summary>
+    IReadOnlyList<Listening.BoundListener> BoundListeners { get; }
+
     EngineKind Kind { get; }
 
     ProxyStatus GetStatus(bool isRunning);

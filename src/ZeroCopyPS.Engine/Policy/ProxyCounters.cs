@@ -44,7 +44,8 @@ internal sealed class ProxyCounters
 
     public long ClosedWith(CloseReason reason) => Interlocked.Read(ref _closedByReason[(int)reason]);
 
-    /// <summary>Connections that ended in a failure: target unreachable, reset, engine error, proxy loop.</summary>
+    /// <summary>Connections that ended in a failure: target unreachable, reset, engine error, proxy loop, bad PROXY header.</summary>
     public long Failed =>
-        ClosedWith(CloseReason.ConnectFailed) + ClosedWith(CloseReason.Reset) + ClosedWith(CloseReason.Error) + ClosedWith(CloseReason.ProxyLoop);
+        ClosedWith(CloseReason.ConnectFailed) + ClosedWith(CloseReason.Reset) + ClosedWith(CloseReason.Error) + ClosedWith(CloseReason.ProxyLoop)
+        + ClosedWith(CloseReason.BadProxyHeader);
 }

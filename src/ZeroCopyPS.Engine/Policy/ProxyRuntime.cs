@@ -12,23 +12,39 @@ internal sealed class ProxyRuntime
 {
     private readonly ManualResetEventSlim _drained = new(false);
     private readonly ManualResetEventSlim _drainCut = new(false);
+    private readonly HealthChecker? _healthChecker;
     private volatile bool _draining;
+    private volatile TargetPool _targets;
 
     public ProxyRuntime(ProxyOptions options, IProxyObserver observer)
     {
         Options = options;
         Observer = observer;
-        Dns = new TargetDns(options.Target, options.DnsCacheDuration);
         ConnectTimeoutMs = Milliseconds(options.ConnectTimeout);
         IdleTimeoutMs = Milliseconds(options.IdleTimeout);
         HalfCloseTimeoutMs = Milliseconds(options.HalfCloseTimeout);
+        CoolDownMs = Milliseconds(options.HealthCoolDown);
+        ProxyProtocolTimeoutMs = Milliseconds(options.ProxyProtocolTimeout);
+        Filter = new ClientFilter(options.AllowClients, options.DenyClients);
+        _targets = NewPool(options.Targets, previous: null);
+        if (options.HealthCheckInterval > TimeSpan.Zero) _healthChecker = new HealthChecker(this, options.HealthCheckInterval);
     }
 
     public ProxyOptions Options { get; }
 
     public IProxyObserver Observer { get; }
 
-    public TargetDns Dns { get; }
+    /// <summary>The targets in force; replaced as a whole by <see cref="SetTargets"/>.</summary>
+    public TargetPool Targets => _targets;
+
+    public ClientFilter Filter { get; }
+
+    /// <summary>Open connections by id, for Get-/Stop-ZeroCopyConnection (added at accept, removed at close).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<long, ILiveConnection> Live { get; } = new();
+
+    public long CoolDownMs { get; }
+
+    public long ProxyProtocolTimeoutMs { get; }
 
     public ProxyCounters Counters { get; } = new();
 
@@ -78,6 +94,25 @@ internal sealed class ProxyRuntime
         if (Counters.Closed(statistics.CloseReason) == 0 && _draining) _drained.Set();
     }
 
+    /// <summary>
+    /// Replaces the targets: new connections use the new set at once, open ones finish where they are.
+    /// A target that stays (same endpoint, weight and role) keeps its health and counters.
+    /// </summary>
+    public void SetTargets(IReadOnlyList<ProxyTarget> targets) => _targets = NewPool(targets, _targets);
+
+    private TargetPool NewPool(IReadOnlyList<ProxyTarget> targets, TargetPool? previous) => new(targets, Options.Balance, target =>
+        previous?.All.FirstOrDefault(s => s.Target.Endpoint.Text == target.Endpoint.Text && s.Target.Weight == target.Weight && s.Target.Backup == target.Backup)
+        ?? new TargetState(target, Options.DnsCacheDuration, OnTargetChanged));
+
+    private void OnTargetChanged(TargetState target, TargetHealth health, string reason)
+    {
+        try { Observer.OnTargetStateChanged(new TargetStateChange(Options.Name, target.Target.Endpoint.Text, health, reason, DateTimeOffset.Now)); }
+        catch (Exception) { } // an observer must not throw
+    }
+
+    /// <summary>Stops the active health check (the proxy stops).</summary>
+    public void StopHealthChecks() => _healthChecker?.Dispose();
+
     public void ReportFault(Exception error)
     {
         try { Observer.OnEngineFaulted(error); } catch (Exception) { }
@@ -106,11 +141,15 @@ internal sealed class ProxyRuntime
             copied += Volatile.Read(ref k.BytesCopied);
             fallbacks += Volatile.Read(ref k.SpliceFallbacks);
         }
+        TargetPool targets = _targets;
         return new ProxyStatus
         {
             Name = Options.Name,
             ListenEndPoints = listen.Select(ProxyEndpoint.Format).ToArray(),
-            Target = Options.Target.Text,
+            Target = string.Join(", ", targets.All.Select(t => t.Target.Endpoint.Text)),
+            Targets = targets.All.Select(t => t.Snapshot()).ToArray(),
+            Balance = Options.Balance,
+            DeniedConnections = Counters.ClosedWith(CloseReason.Denied),
             CopyMode = Options.CopyMode,
             Engine = engine,
             IsRunning = isRunning,
@@ -130,9 +169,9 @@ internal sealed class ProxyRuntime
             PipeCapacityBytes = pipes.CapacityBytes,
             PipesRefusedTooSmall = pipes.RefusedTooSmall,
             EventLoops = eventLoops,
-            DnsLookups = Dns.Lookups,
-            DnsFailures = Dns.Failures,
-            DnsLastFailure = Dns.LastFailure,
+            DnsLookups = targets.All.Sum(t => t.Dns.Lookups),
+            DnsFailures = targets.All.Sum(t => t.Dns.Failures),
+            DnsLastFailure = targets.All.Select(t => t.Dns.LastFailure).LastOrDefault(f => f is not null),
         };
     }
 
