@@ -228,6 +228,12 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
                 $"reset on the {(tag == ClientTag ? "client" : "target")} side: {FailureClassifier.Describe(error)}");
             return;
         }
+        if (_core.Phase is ConnectionPhase.ReadingProxyHeader or ConnectionPhase.Connecting && tag == ClientTag)
+        {
+            // Remember what the relay needs to know and cannot be told again (edge-triggered).
+            if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) _clientHangupBeforeRelay = true;
+            if ((events & Flags.EPOLLPRI) != 0) _clientUrgentBeforeRelay = true;
+        }
         if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
         {
             if (tag == ClientTag) ReadProxyHeader();
@@ -235,13 +241,7 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         }
         if (_core.Phase == ConnectionPhase.Connecting)
         {
-            if (tag == ClientTag)
-            {
-                // Remember what the relay needs to know and cannot be told again (edge-triggered).
-                if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) _clientHangupBeforeRelay = true;
-                if ((events & Flags.EPOLLPRI) != 0) _clientUrgentBeforeRelay = true;
-            }
-            else if (_connector is not null)
+            if (tag != ClientTag && _connector is not null)
             {
                 _connector.OnEvents(tag, events, Environment.TickCount64);
                 AfterConnectStep();

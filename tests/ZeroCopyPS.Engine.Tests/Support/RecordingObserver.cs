@@ -14,6 +14,11 @@ public sealed class RecordingObserver : IProxyObserver
 
     public void OnEngineFaulted(Exception error) => Faults.Enqueue(error);
 
+    /// <summary>Where target health changes go, when a test wants them.</summary>
+    public ConcurrentQueue<TargetStateChange>? TargetChanges { get; set; }
+
+    public void OnTargetStateChanged(TargetStateChange change) => TargetChanges?.Enqueue(change);
+
     /// <summary>The next closed connection's statistics; fails the test after the timeout.</summary>
     public ConnectionStatistics Next(TimeSpan? timeout = null)
     {

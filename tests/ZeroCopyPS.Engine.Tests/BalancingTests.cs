@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using ZeroCopyPS.Engine.Tests.Support;
+
+namespace ZeroCopyPS.Engine.Tests;
+
+/// <summary>Choosing a target among several, over real sockets, in both engines.</summary>
+public class BalancingTests
+{
+    public static TheoryData<EngineKind> Engines => new() { EngineKind.Epoll, EngineKind.Managed };
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Round_robin_shares_3000_connections_by_weight(EngineKind engine)
+    {
+        await using var targets = new CountingTargets(3);
+        foreach ((int[] weights, int[] expected) in new[] { (new[] { 1, 1, 1 }, new[] { 1000, 1000, 1000 }), (new[] { 3, 1, 1 }, new[] { 1800, 600, 600 }) })
+        {
+            targets.Reset();
+            var list = targets.Endpoints.Select((e, i) => new ProxyTarget(ProxyEndpoint.Parse(e), weights[i])).ToArray();
+            using var proxy = StartWith(list, BalanceMode.RoundRobin, engine);
+            await RunClients(proxy, 3000, concurrency: 20);
+            for (int i = 0; i < 3; i++)
+                Assert.InRange(targets.Accepted(i), expected[i] * 95 / 100, expected[i] * 105 / 100);
+            Assert.Equal(3000, proxy.Server.GetStatus().Targets.Sum(t => t.TotalConnections));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Least_connections_sends_fewer_connections_to_a_slow_target(EngineKind engine)
+    {
+        await using var targets = new CountingTargets(3, slowIndex: 0);
+        var list = targets.Endpoints.Select(e => new ProxyTarget(ProxyEndpoint.Parse(e))).ToArray();
+        using var proxy = StartWith(list, BalanceMode.LeastConnections, engine);
+        await RunClients(proxy, 300, concurrency: 30);
+        // Round robin would give the slow one 100; least connections sends new work where little is open.
+        Assert.InRange(targets.Accepted(0), 1, 60);
+        Assert.Equal(300, targets.Accepted(0) + targets.Accepted(1) + targets.Accepted(2));
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Source_hash_keeps_a_client_on_its_target_and_moves_few_when_one_goes(EngineKind engine)
+    {
+        await using var targets = new CountingTargets(4);
+        var list = targets.Endpoints.Select(e => new ProxyTarget(ProxyEndpoint.Parse(e))).ToArray();
+        using var proxy = StartWith(list, BalanceMode.SourceHash, engine);
+        // 200 clients, each from its own loopback address, each connecting twice.
+        var before = new Dictionary<int, string>();
+        for (int round = 0; round < 2; round++)
+            for (int client = 2; client < 202; client++)
+            {
+                string target = await ConnectFrom(proxy, client);
+                if (round == 0) before[client] = target;
+                else Assert.Equal(before[client], target);
+            }
+        Assert.True(before.Values.Distinct().Count() == 4, "every target has clients");
+
+        proxy.Server.SetTargets(list[..3]); // the fourth goes
+        int moved = 0;
+        for (int client = 2; client < 202; client++)
+        {
+            string target = await ConnectFrom(proxy, client);
+            if (target != before[client])
+            {
+                moved++;
+                Assert.Equal(list[3].Endpoint.Text, before[client]); // only the removed target's clients move
+            }
+        }
+        Assert.InRange(moved, 1, 200 * 30 / 100);
+    }
+
+    internal static ProxyHarness StartWith(IReadOnlyList<ProxyTarget> targets, BalanceMode mode, EngineKind engine, Func<ProxyOptions, ProxyOptions>? more = null) =>
+        ProxyHarness.Start(Transport.Tcp4, targets[0].Endpoint.Text, o =>
+        {
+            var options = new ProxyOptions(o.Listen, targets) { Engine = engine, Balance = mode, DrainTimeout = TimeSpan.FromSeconds(2) };
+            return more is null ? options : more(options);
+        });
+
+    // Each client: connect, one round trip, close; the proxy's records say which target it reached.
+    internal static async Task RunClients(ProxyHarness proxy, int count, int concurrency)
+    {
+        using var gate = new SemaphoreSlim(concurrency);
+        var tasks = Enumerable.Range(0, count).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                using Socket client = await proxy.ConnectAsync();
+                StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 10, i, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(10, r.BytesReceived);
+            }
+            finally { gate.Release(); }
+        });
+        await Task.WhenAll(tasks);
+        proxy.Observer.Take(count);
+    }
+
+    private static async Task<string> ConnectFrom(ProxyHarness proxy, int lastOctet)
+    {
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Bind(new IPEndPoint(IPAddress.Parse($"127.0.0.{lastOctet}"), 0));
+        await client.ConnectAsync(proxy.ListenEndPoint);
+        await StreamPeer.ExchangeAsync(client, 10, lastOctet, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        return proxy.Observer.Next().Target!;
+    }
+}
