@@ -22,9 +22,10 @@ public sealed class LoadGenProcess : IDisposable
     private readonly Thread _stdoutReader;
     private readonly Thread _stderrReader;
 
-    private LoadGenProcess(string name, Process process)
+    private LoadGenProcess(string name, Process process, bool controlled)
     {
         Name = name;
+        Controlled = controlled;
         _process = process;
         Pid = process.Id;
         _stdoutReader = new Thread(() =>
@@ -109,6 +110,9 @@ public sealed class LoadGenProcess : IDisposable
 
     public int Pid { get; }
 
+    /// <summary>Started with "--control stdin": it reads commands (EXIT ends it).</summary>
+    public bool Controlled { get; }
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
@@ -139,7 +143,8 @@ public sealed class LoadGenProcess : IDisposable
         foreach (string argument in arguments) info.ArgumentList.Add(argument);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         Process process = Process.Start(info) ?? throw new InvalidOperationException($"{name}: bash did not start.");
-        return new LoadGenProcess(name, process);
+        bool controlled = arguments.Zip(arguments.Skip(1)).Any(pair => pair is ("--control", "stdin"));
+        return new LoadGenProcess(name, process, controlled);
     }
 
     /// <summary>The next line of standard output, or an exception naming the child when it does not come in time.</summary>

@@ -21,7 +21,7 @@ public static class Program
                    (async sockets: many idle connections; stdin commands STATUS, EXIT)
           proxy    --target ENDPOINT [--mode Auto|Splice|Buffered] [--engine Auto|Epoll|Managed] [--listen 127.0.0.1:0]
                    [--loops 0] [--max-connections 10000] [--backlog 511] [--idle-timeout 3600] [--lifetime 900]
-                   [--control none|stdin]        (stdin commands STATUS, GC, CPU, FDS, EXIT; one line of answer each)
+                   [--control none|stdin]        (stdin commands STATUS, GC, CPU, COUNTS, FDS, EXIT; one line of answer each)
           bulk     --target IP:PORT [--streams 1] [--seconds 4]          (target: a sink)
           pingpong --target IP:PORT [--count 10000] [--size 64] [--warmup 500]   (target: an echo)
           connrate --target IP:PORT [--seconds 4] [--concurrency 4] [--size 64]  (target: an echo)
@@ -32,7 +32,10 @@ public static class Program
           soak     --target IP:PORT --records FILE [--seconds 60] [--concurrency 8] [--max-connections 10000000]
                    [--max-bytes 33554432] [--seed 1]                     (target: a soak server; a JSON line per connection)
           soak-check --client FILE --server FILE --proxy FILE [--list 20]  (joins the three record files; one JSON result)
-          scale    accept|idle-cpu [options]    (benchmarks; see docs/benchmarks.md section 6 and ScaleBench.cs)
+          scale accept   [--engines Epoll,Managed] [--loops 1,2] [--clients 1,4,16] [--seconds 5] [--repeats 3] [--size 64] [--direct yes]
+          scale idle-cpu [--engine Epoll] [--connections 1000,9000] [--idle-timeout 3600] [--sample-seconds 30]
+                         [--settle-seconds 10] [--expire-timeout 0] [--loops 0] [--repeats 1]
+                   (benchmarks, each party a child process; docs/benchmarks.md section 6)
         """;
 
     public static int Main(string[] args)
@@ -44,6 +47,7 @@ public static class Program
         }
         try
         {
+            if (args[0] == "scale") return ScaleBench.Run(args.Skip(1).ToArray());
             var options = new Arguments(args.Skip(1));
             switch (args[0])
             {

@@ -15,6 +15,8 @@ namespace ZeroCopyPS.LoadGen;
 /// <item>GC: a forced, blocking, compacting full collection (twice, finalizers run between), then STATUS.</item>
 /// <item>CPU: the process's CPU time in nanoseconds (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), nothing
 /// else, so sampling it costs next to nothing.</item>
+/// <item>COUNTS: "active total closed cpuNanoseconds", also cheap (STATUS reads /proc/self/fd, which costs
+/// in proportion to the descriptors open).</item>
 /// <item>FDS: open descriptors by kind (socket, pipe, eventpoll, eventfd, files by path), as JSON.</item>
 /// <item>EXIT: stops the proxy (1 s drain) and ends.</item>
 /// </list>
@@ -71,6 +73,9 @@ internal static class ProxyHost
         {
             case "CPU":
                 return ProcStats.SelfCpuNanoseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            case "COUNTS":
+                ProxyStatus counts = proxy.GetStatus();
+                return FormattableString.Invariant($"{counts.ActiveConnections} {counts.TotalConnections} {observer.Closed} {ProcStats.SelfCpuNanoseconds()}");
             case "STATUS":
                 return Status(proxy, observer);
             case "GC":
@@ -100,6 +105,7 @@ internal static class ProxyHost
             refused = s.RefusedConnections,
             closed = observer.Closed,
             closeReasons = observer.Reasons(),
+            firstErrors = observer.FirstErrors(),
             pipesInUse = s.PipesInUse,
             pipesIdle = s.PipesIdle,
             eventLoops = s.EventLoops,
@@ -119,6 +125,7 @@ internal static class ProxyHost
     private sealed class CountingObserver : IProxyObserver
     {
         private readonly long[] _byReason = new long[Enum.GetValues<CloseReason>().Max(r => (int)r) + 1];
+        private readonly List<string> _errors = new();
         private long _closed;
         private long _faults;
         public long Closed => Interlocked.Read(ref _closed);
@@ -128,8 +135,17 @@ internal static class ProxyHost
             Enum.GetValues<CloseReason>().Where(r => Interlocked.Read(ref _byReason[(int)r]) > 0)
                 .ToDictionary(r => r.ToString(), r => Interlocked.Read(ref _byReason[(int)r]));
 
+        /// <summary>The first few error texts of connections that did not close cleanly, with their reason.</summary>
+        public string[] FirstErrors()
+        {
+            lock (_errors) return _errors.ToArray();
+        }
+
         public void OnConnectionClosed(ConnectionStatistics statistics)
         {
+            if (statistics.Error is { } error)
+                lock (_errors)
+                    if (_errors.Count < 5) _errors.Add($"{statistics.CloseReason}: {error}");
             Interlocked.Increment(ref _byReason[(int)statistics.CloseReason]);
             Interlocked.Increment(ref _closed);
         }
