@@ -12,7 +12,8 @@ namespace ZeroCopyPS.LoadGen;
 /// <list type="bullet">
 /// <item>STATUS: one JSON object: the proxy's counters (ProxyStatus), closes by reason, and the process's
 /// VmRSS, open descriptors, threads, managed heap (GC.GetTotalMemory) and CPU time.</item>
-/// <item>GC: a forced, blocking, compacting full collection (twice, finalizers run between), then STATUS.</item>
+/// <item>GC: a forced, blocking, compacting full collection, finalizers, then an aggressive one (free memory
+/// decommitted), then STATUS.</item>
 /// <item>CPU: the process's CPU time in nanoseconds (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), nothing
 /// else, so sampling it costs next to nothing.</item>
 /// <item>COUNTS: "active total closed cpuNanoseconds", also cheap (STATUS reads /proc/self/fd, which costs
@@ -79,10 +80,11 @@ internal static class ProxyHost
             case "STATUS":
                 return Status(proxy, observer);
             case "GC":
+                // Aggressive: compacts and gives free memory back to the OS, so VmRSS afterwards is what the heap holds.
                 GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
                 GC.WaitForPendingFinalizers();
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 return Status(proxy, observer);
             case "FDS":
                 return JsonSerializer.Serialize(ProcStats.FdKinds(Environment.ProcessId));

@@ -99,8 +99,12 @@ public class ScaleTests(ITestOutputHelper output)
             var opening = Stopwatch.StartNew();
             string ready = clients.WaitForLine("READY", OpenTimeout);
             double openSeconds = opening.Elapsed.TotalSeconds;
-            Assert.True(ready == connections.ToString(CultureInfo.InvariantCulture),
-                $"only {ready} of {connections} connections were opened and answered: {clients.Describe("")}");
+            if (ready != connections.ToString(CultureInfo.InvariantCulture))
+            {
+                clients.Send("CLOSE");
+                string result = clients.ReadLine(SettleTimeout);
+                Assert.Fail($"{engine}: only {ready} of {connections} connections were opened and answered. Clients: {result}; proxy: {proxy.Command("STATUS", CommandTimeout)}");
+            }
             WaitForActive(proxy, connections, "with every client connected");
             JsonElement echoStatus = echo.CommandJson("STATUS", CommandTimeout);
 
