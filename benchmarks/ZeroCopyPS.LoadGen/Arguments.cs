@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace ZeroCopyPS.LoadGen;
 
@@ -43,6 +44,40 @@ internal sealed class Arguments
             throw new ArgumentException($"--{name} '{text}' is not a loopback address; this tool only talks to 127.0.0.0/8 and ::1.");
         return endPoint;
     }
+
+    /// <summary>A loopback IP:PORT endpoint, or a Unix socket as unix:/path.</summary>
+    public EndPoint StreamEndpoint(string name, string? fallback = null)
+    {
+        string text = String(name, fallback);
+        if (!text.StartsWith("unix:", StringComparison.OrdinalIgnoreCase)) return Endpoint(name, fallback);
+        string path = text[5..];
+        if (path.Length == 0) throw new ArgumentException($"--{name} '{text}' names no socket path.");
+        return new UnixDomainSocketEndPoint(path);
+    }
+
+    /// <summary>A comma-separated list of loopback addresses (for example client source addresses), or none.</summary>
+    public IPAddress[] Addresses(string name)
+    {
+        if (Use(name) is not { } text) return [];
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part =>
+        {
+            if (!IPAddress.TryParse(part, out IPAddress? address))
+                throw new ArgumentException($"--{name}: '{part}' is not an IP address.");
+            if (!IPAddress.IsLoopback(address))
+                throw new ArgumentException($"--{name}: '{part}' is not a loopback address; this tool only talks to 127.0.0.0/8 and ::1.");
+            return address;
+        }).ToArray();
+    }
+
+    /// <summary>A comma-separated list of integers, for example client counts to sweep.</summary>
+    public int[] Ints(string name, int[] fallback) =>
+        Use(name) is { } text
+            ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray()
+            : fallback;
+
+    /// <summary>A comma-separated list of words, for example engines to run.</summary>
+    public string[] Words(string name, string[] fallback) =>
+        Use(name) is { } text ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : fallback;
 
     public void ThrowOnUnused()
     {

@@ -164,33 +164,4 @@ internal static class Clients
         double elapsed = clock.Elapsed.TotalSeconds;
         return new { workload = "connrate", concurrency, completed, failed, seconds = elapsed, perSecond = completed / elapsed, firstError };
     }
-
-    /// <summary>
-    /// Opens <paramref name="count"/> connections to an echo target, one byte there and back on each (so a
-    /// proxy has connected its target side too), prints "READY n", holds them <paramref name="holdSeconds"/>, closes them.
-    /// </summary>
-    public static object Idle(IPEndPoint target, int count, double holdSeconds, TextWriter ready)
-    {
-        var sockets = new List<Socket>(count);
-        string? error = null;
-        byte[] one = new byte[1], back = new byte[1];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                Socket socket = Connect(target);
-                sockets.Add(socket);
-                RoundTrip(socket, one, back);
-            }
-        }
-        catch (Exception e) when (e is SocketException or IOException)
-        {
-            error = e.Message;
-        }
-        ready.WriteLine($"READY {sockets.Count}");
-        ready.Flush();
-        Thread.Sleep(TimeSpan.FromSeconds(holdSeconds));
-        foreach (Socket s in sockets) s.Dispose();
-        return new { workload = "idle", requested = count, opened = sockets.Count, error };
-    }
 }

@@ -15,16 +15,27 @@ namespace ZeroCopyPS.LoadGen;
 public static class Program
 {
     private const string Usage = """
-        ZeroCopyPS.LoadGen <command> [--option value ...]   (loopback addresses only)
+        ZeroCopyPS.LoadGen <command> [--option value ...]   (loopback addresses only; ENDPOINT: IP:PORT or unix:/path)
           server   --kind echo|sink|soak [--listen 127.0.0.1:0] [--lifetime 900] [--records FILE]  (soak: --records required)
-          proxy    --target IP:PORT [--mode Auto|Splice|Buffered] [--listen 127.0.0.1:0] [--loops 0] [--lifetime 900]
+          server   --kind echo-async [--listen ENDPOINT] [--backlog 4096] [--lifetime 900] [--control none|stdin]
+                   (async sockets: many idle connections; stdin commands STATUS, EXIT)
+          proxy    --target ENDPOINT [--mode Auto|Splice|Buffered] [--engine Auto|Epoll|Managed] [--listen 127.0.0.1:0]
+                   [--loops 0] [--max-connections 10000] [--backlog 511] [--idle-timeout 3600] [--lifetime 900]
+                   [--control none|stdin]        (stdin commands STATUS, GC, CPU, COUNTS, FDS, EXIT; one line of answer each)
           bulk     --target IP:PORT [--streams 1] [--seconds 4]          (target: a sink)
           pingpong --target IP:PORT [--count 10000] [--size 64] [--warmup 500]   (target: an echo)
           connrate --target IP:PORT [--seconds 4] [--concurrency 4] [--size 64]  (target: an echo)
-          idle     --target IP:PORT [--count 1000] [--hold 3]            (target: an echo; prints READY n)
+          idle     --target ENDPOINT [--count 1000] [--hold 3] [--concurrency 1] [--bind 127.0.0.2,127.0.0.3]
+                   [--control none|stdin] [--lifetime 900]
+                   (target: an echo; one byte there and back per connection, prints READY n; with --control stdin
+                    holds until CLOSE, else for --hold seconds; then closes all and prints a JSON line)
           soak     --target IP:PORT --records FILE [--seconds 60] [--concurrency 8] [--max-connections 10000000]
                    [--max-bytes 33554432] [--seed 1]                     (target: a soak server; a JSON line per connection)
           soak-check --client FILE --server FILE --proxy FILE [--list 20]  (joins the three record files; one JSON result)
+          scale accept   [--engines Epoll,Managed] [--loops 1,2] [--clients 1,4,16] [--seconds 5] [--repeats 3] [--size 64] [--direct yes]
+          scale idle-cpu [--engine Epoll] [--connections 1000,9000] [--idle-timeout 3600] [--sample-seconds 30]
+                         [--settle-seconds 10] [--expire-timeout 0] [--loops 0] [--repeats 1]
+                   (benchmarks, each party a child process; docs/benchmarks.md section 6)
         """;
 
     public static int Main(string[] args)
@@ -36,11 +47,12 @@ public static class Program
         }
         try
         {
+            if (args[0] == "scale") return ScaleBench.Run(args.Skip(1).ToArray());
             var options = new Arguments(args.Skip(1));
             switch (args[0])
             {
                 case "server": return Server(options);
-                case "proxy": return Proxy(options);
+                case "proxy": return ProxyHost.Run(options);
                 case "bulk":
                     return Emit(options, () => Clients.Bulk(options.Endpoint("target"), options.Int("streams", 1), options.Double("seconds", 4)));
                 case "pingpong":
@@ -48,7 +60,8 @@ public static class Program
                 case "connrate":
                     return Emit(options, () => Clients.ConnectionRate(options.Endpoint("target"), options.Int("concurrency", 4), options.Double("seconds", 4), options.Int("size", 64)));
                 case "idle":
-                    return Emit(options, () => Clients.Idle(options.Endpoint("target"), options.Int("count", 1000), options.Double("hold", 3), Console.Out));
+                    return Emit(options, () => IdleClients.Run(options.StreamEndpoint("target"), options.Int("count", 1000), options.Double("hold", 3),
+                        options.Int("concurrency", 1), options.Addresses("bind"), ProxyHost.ControlMode(options), options.Double("lifetime", 900)));
                 case "soak":
                     return Emit(options, () => SoakClient.Run(options.Endpoint("target"), options.Double("seconds", 60), options.Int("concurrency", 8),
                         options.Long("max-connections", 10_000_000), options.Long("max-bytes", 32L << 20), options.Int("seed", 1), options.String("records")));
@@ -77,6 +90,7 @@ public static class Program
     private static int Server(Arguments options)
     {
         string kindText = options.String("kind");
+        if (kindText.Equals("echo-async", StringComparison.OrdinalIgnoreCase)) return AsyncEchoHost(options);
         IPEndPoint listen = options.Endpoint("listen", "127.0.0.1:0");
         double lifetime = options.Double("lifetime", 900);
         if (kindText.Equals("soak", StringComparison.OrdinalIgnoreCase)) return SoakServerHost(listen, lifetime, options.String("records"), options);
@@ -85,6 +99,24 @@ public static class Program
         using var server = new LoopbackServer(kind, listen);
         Console.WriteLine($"LISTENING {server.EndPoint}");
         WaitForExit(lifetime);
+        return 0;
+    }
+
+    // STATUS answers {"accepted":n,"open":n,"failed":n}.
+    private static int AsyncEchoHost(Arguments options)
+    {
+        EndPoint listen = options.StreamEndpoint("listen", "127.0.0.1:0");
+        int backlog = options.Int("backlog", 4096);
+        double lifetime = options.Double("lifetime", 900);
+        bool control = ProxyHost.ControlMode(options);
+        options.ThrowOnUnused();
+        using var server = new AsyncEchoServer(listen, backlog);
+        Console.WriteLine($"LISTENING {server.EndPointText}");
+        string? Answer(string command) => command == "STATUS"
+            ? JsonSerializer.Serialize(new { accepted = server.Accepted, open = server.Open, failed = server.Failed })
+            : null;
+        if (control) ControlChannel.Serve(Answer, lifetime);
+        else WaitForExit(lifetime);
         return 0;
     }
 
@@ -99,31 +131,8 @@ public static class Program
         return 0;
     }
 
-    private static int Proxy(Arguments options)
-    {
-        IPEndPoint target = options.Endpoint("target");
-        IPEndPoint listen = options.Endpoint("listen", "127.0.0.1:0");
-        CopyMode mode = Enum.Parse<CopyMode>(options.String("mode", "Auto"), ignoreCase: true);
-        int loops = options.Int("loops", 0);
-        double lifetime = options.Double("lifetime", 900);
-        options.ThrowOnUnused();
-        var observer = new CountingObserver();
-        using ProxyServer proxy = ProxyServer.Start(new ProxyOptions([ProxyEndpoint.Parse(listen.ToString())], ProxyEndpoint.Parse(target.ToString()))
-        {
-            Name = $"loadgen-{mode}",
-            CopyMode = mode,
-            EventLoopCount = loops,
-            DrainTimeout = TimeSpan.FromSeconds(1),
-        }, observer);
-        Console.WriteLine($"LISTENING {proxy.ListenEndPoints[0]}");
-        WaitForExit(lifetime);
-        proxy.Stop(TimeSpan.FromSeconds(1));
-        Console.Error.WriteLine($"proxy stopped: {observer.Closed} connections closed, engine faults: {observer.Faults}");
-        return observer.Faults == 0 ? 0 : 1;
-    }
-
     /// <summary>Blocks until SIGTERM/SIGINT/SIGQUIT or the lifetime ends: a forgotten peer still goes away.</summary>
-    private static void WaitForExit(double lifetimeSeconds)
+    internal static void WaitForExit(double lifetimeSeconds)
     {
         using var exit = new ManualResetEventSlim();
         void Handler(PosixSignalContext context)
@@ -135,19 +144,5 @@ public static class Program
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handler);
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Handler);
         exit.Wait(TimeSpan.FromSeconds(lifetimeSeconds));
-    }
-
-    private sealed class CountingObserver : IProxyObserver
-    {
-        private long _closed;
-        private long _faults;
-        public long Closed => Interlocked.Read(ref _closed);
-        public long Faults => Interlocked.Read(ref _faults);
-        public void OnConnectionClosed(ConnectionStatistics statistics) => Interlocked.Increment(ref _closed);
-        public void OnEngineFaulted(Exception error)
-        {
-            Interlocked.Increment(ref _faults);
-            Console.Error.WriteLine($"proxy engine faulted: {error}");
-        }
     }
 }

@@ -77,6 +77,28 @@ public class ManagedEngineTests
         proxy.Dispose();
     }
 
+    [Theory]
+    [InlineData(EngineKind.Managed)]
+    [InlineData(EngineKind.Epoll)]
+    public async Task An_idle_proxy_reports_no_active_connection_before_or_after_serving_one(EngineKind engine)
+    {
+        // The managed accept loop holds its admission (a slot under MaxConnections) while it waits in
+        // AcceptAsync; that slot is not a connection and must not show as one.
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        using var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, engine: engine);
+        Assert.Equal(0, proxy.Server.GetStatus().ActiveConnections);
+        using (var client = await proxy.ConnectAsync())
+        {
+            await client.SendAsync(new byte[3], SocketFlags.None);
+            Assert.Equal(3, await client.ReceiveAsync(new byte[3], SocketFlags.None));
+            Assert.Equal(1, proxy.Server.GetStatus().ActiveConnections);
+        }
+        Assert.Equal(CloseReason.ClientClosed, proxy.Observer.Next().CloseReason);
+        ProxyStatus status = proxy.Server.GetStatus();
+        Assert.Equal(0, status.ActiveConnections);
+        Assert.Equal(1, status.TotalConnections);
+    }
+
     private sealed class SlowObserver : IProxyObserver
     {
         public RecordingObserver Inner { get; } = new();

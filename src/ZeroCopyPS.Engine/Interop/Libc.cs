@@ -95,5 +95,15 @@ internal static unsafe class Libc
     [DllImport(Lib, SetLastError = true)]
     public static extern int getrlimit(int resource, ulong* limits);
 
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint opendir(byte* path);
+
+    /// <summary>The next entry (a struct dirent the caller does not own), or 0 at the end or on error.</summary>
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint readdir(nint directory);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern int closedir(nint directory);
+
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

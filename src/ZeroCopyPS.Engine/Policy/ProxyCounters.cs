@@ -11,9 +11,18 @@ internal sealed class ProxyCounters
     private readonly long[] _closedByReason = new long[ReasonCount];
     private long _active;
     private long _total;
+    private long _closed;
     private long _refused;
 
+    /// <summary>Slots taken under MaxConnections: open connections plus admissions waiting for an accept.</summary>
     public long Active => Math.Max(0, Interlocked.Read(ref _active));
+
+    /// <summary>
+    /// Connections accepted and not yet closed, what a status reports. Not <see cref="Active"/>: an engine
+    /// takes its slot before accepting (the managed engine holds one for as long as it waits in
+    /// AcceptAsync), and a slot nobody was accepted into is not a connection.
+    /// </summary>
+    public long Open => Math.Max(0, Interlocked.Read(ref _total) - Interlocked.Read(ref _closed));
 
     public long Total => Interlocked.Read(ref _total);
 
@@ -37,6 +46,7 @@ internal sealed class ProxyCounters
     public long Closed(CloseReason reason)
     {
         Interlocked.Increment(ref _closedByReason[(int)reason]);
+        Interlocked.Increment(ref _closed);
         return Interlocked.Decrement(ref _active);
     }
 

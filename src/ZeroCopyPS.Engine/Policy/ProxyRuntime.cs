@@ -154,7 +154,7 @@ internal sealed class ProxyRuntime
             Engine = engine,
             IsRunning = isRunning,
             StartTime = StartTime,
-            ActiveConnections = Counters.Active,
+            ActiveConnections = Counters.Open,
             TotalConnections = Counters.Total,
             FailedConnections = Counters.Failed,
             RefusedConnections = Counters.Refused,
