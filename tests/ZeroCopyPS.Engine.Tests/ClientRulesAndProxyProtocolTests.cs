@@ -7,6 +7,7 @@ using ZeroCopyPS.Engine.Tests.Support;
 namespace ZeroCopyPS.Engine.Tests;
 
 /// <summary>Allow/deny rules and the PROXY protocol, over real sockets, in both engines, and the codec against the specification.</summary>
+[Collection(nameof(ResourceTests))] // measures the process's heap and descriptors: nothing may run beside it
 public class ClientRulesAndProxyProtocolTests
 {
     [Theory]
@@ -49,7 +50,8 @@ public class ClientRulesAndProxyProtocolTests
         proxy.Observer.Take(10_000);
         await WaitFor(() => proxy.Server.GetStatus().ActiveConnections == 0);
         long heapGrowth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-        Assert.InRange(ProcessFds.Count() - fdsBefore, -20, 20); // other tests run alongside: a little noise, no 10,000
+        // No growth: the warm-up's sockets may still be going away, and other tests run alongside (a little noise, never 10,000).
+        Assert.InRange(ProcessFds.Count() - fdsBefore, int.MinValue, 20);
         Assert.InRange(heapGrowth, long.MinValue, 8L * 1024 * 1024);
         Assert.Equal(10_500, proxy.Server.GetStatus().DeniedConnections);
     }
@@ -119,12 +121,24 @@ public class ClientRulesAndProxyProtocolTests
         byte[] valid = Encoding.ASCII.GetBytes("PROXY TCP4 192.0.2.1 192.0.2.2 1000 2000\r\n");
         using var gate = new SemaphoreSlim(100);
         int servedValid = 0;
+        int connectResets = 0;
+        async Task<Socket> ConnectRetryingResets()
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try { return await proxy.ConnectAsync(); }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset && attempt < 3)
+                {
+                    Interlocked.Increment(ref connectResets);
+                }
+            }
+        }
         var tasks = Enumerable.Range(0, 10_000).Select(async i =>
         {
             await gate.WaitAsync();
             try
             {
-                using Socket client = await proxy.ConnectAsync();
+                using Socket client = await ConnectRetryingResets();
                 if (i % 500 == 0)
                 {
                     await client.SendAsync(valid.Concat(new byte[] { 1, 2, 3 }).ToArray(), SocketFlags.None);
@@ -143,9 +157,14 @@ public class ClientRulesAndProxyProtocolTests
             finally { gate.Release(); }
         });
         await Task.WhenAll(tasks);
-        List<ConnectionStatistics> records = proxy.Observer.Take(10_000, TimeSpan.FromSeconds(30));
+        await WaitFor(() => proxy.Server.GetStatus().ActiveConnections == 0);
+        // A connect the client saw reset (loopback under a burst of 10,000; not the proxy's doing) was
+        // retried; if the proxy had accepted it, it has a record too: a header never sent.
+        long accepted = proxy.Server.GetStatus().TotalConnections;
+        Assert.InRange(accepted, 10_000, 10_000 + connectResets);
+        List<ConnectionStatistics> records = proxy.Observer.Take((int)accepted, TimeSpan.FromSeconds(30));
         Assert.Equal(20, servedValid);
-        Assert.Equal(9_980, records.Count(r => r.CloseReason == CloseReason.BadProxyHeader));
+        Assert.Equal(accepted - 20, records.Count(r => r.CloseReason == CloseReason.BadProxyHeader));
         Assert.All(records.Where(r => r.CloseReason == CloseReason.BadProxyHeader), r => Assert.False(string.IsNullOrEmpty(r.Error)));
         Assert.Empty(proxy.Observer.Faults);
     }

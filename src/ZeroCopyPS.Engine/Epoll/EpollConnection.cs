@@ -24,7 +24,9 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     private readonly FileDescriptorHandle _client;
     private readonly bool _clientIsTcp;
     private int _clientSlot = -1;
-    private EpollConnector? _connector;
+    private EpollTargetDialer? _dialer;
+    // While a connect of this process to this listener has not registered its port (LoopCheck.Wait), until when to ask again.
+    private long _loopCheckUntilMs;
     private FileDescriptorHandle? _target;
     private int _targetSlot = -1;
     private int _targetTag = -1;
@@ -37,7 +39,6 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     private bool _runScheduled;
     private bool _closed;
     private bool _gracefulClose;
-    private string? _lastTargetError;
     private EndPoint? _proxyDestination;
 
     private RelayDirection _clientToTarget;
@@ -69,12 +70,25 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             NativeSocket.SetNoDelay(_client.Fd);
             NativeSocket.SetOobInline(_client.Fd);
         }
-        if (_core.IsLoop(() => NativeSocket.GetLocalEndPoint(_client.Fd)))
-        {
-            Close(CloseReason.ProxyLoop, _core.LoopText);
-            return;
-        }
         _core.Proxy.Live[_core.Id] = this;
+        _loopCheckUntilMs = _loop.NowMs + LoopGuard.RegistrationWaitMs;
+        CheckLoopThenGoOn();
+    }
+
+    // Invariant: runs until the loop check answers, then either closes or starts the phase after accept;
+    // while it waits, client events only note what the relay must know (see OnEvents).
+    private void CheckLoopThenGoOn()
+    {
+        switch (_core.CheckLoop(() => NativeSocket.GetLocalEndPoint(_client.Fd)))
+        {
+            case LoopCheck.Loop:
+                Close(CloseReason.ProxyLoop, _core.LoopText);
+                return;
+            case LoopCheck.Wait when _loop.NowMs < _loopCheckUntilMs:
+                _loop.ScheduleTimer(this, _loop.NowMs + 1);
+                return;
+        }
+        _loopCheckUntilMs = 0;
         if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
         {
             _loop.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
@@ -84,30 +98,11 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         AfterClientKnown();
     }
 
-    // The header is peeked, so exactly its bytes are consumed and the stream after it stays for the relay.
     private void ReadProxyHeader()
     {
-        byte* peeked = stackalloc byte[ProxyHeaderParser.MaxHeaderBytes];
-        nint n = Libc.recv(_client.Fd, peeked, ProxyHeaderParser.MaxHeaderBytes, Flags.MSG_PEEK);
-        if (n < 0)
-        {
-            int errno = Libc.LastErrno;
-            if (errno != Errno.EAGAIN) Close(FailureClassifier.CloseReasonFor(FailureClassifier.Classify(errno)), $"reading the PROXY header: {FailureClassifier.Describe(errno)}");
-            return;
-        }
-        if (n == 0)
-        {
-            Close(CloseReason.BadProxyHeader, "the client closed before sending a whole PROXY protocol header");
-            return;
-        }
-        ProxyHeaderStatus status = ProxyHeaderParser.Parse(new ReadOnlySpan<byte>(peeked, (int)n), out ProxyHeader? header, out string? error);
-        if (status == ProxyHeaderStatus.Incomplete) return;
-        if (status == ProxyHeaderStatus.Invalid) { Close(CloseReason.BadProxyHeader, "PROXY protocol header refused: " + error); return; }
-        if (Libc.recv(_client.Fd, peeked, (nuint)header!.Length, 0) != header.Length)
-        {
-            Close(CloseReason.Error, "could not consume the PROXY header just peeked");
-            return;
-        }
+        EpollProxyHeaders.TryRead(_client.Fd, out var header, out var failure);
+        if (failure is { } f) Close(f.Reason, f.Text);
+        if (header is null) return;
         _proxyDestination = header.Destination;
         _core.OnProxyHeader(header.Source);
         AfterClientKnown();
@@ -120,69 +115,18 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             Close(CloseReason.Denied, _core.DeniedText);
             return;
         }
-        NextTarget();
+        _dialer = new EpollTargetDialer(_loop, this, _core);
+        _dialer.NextTarget();
     }
 
-    // A target to try, its addresses, then the connector; a target that fails hands over to the next
-    // within the connect timeout (docs/ARCHITECTURE.md, "Several targets").
-    private void NextTarget()
-    {
-        long now = Environment.TickCount64;
-        if (_core.ChooseTarget(now) is not { } target)
-        {
-            Close(CloseReason.ConnectFailed, _core.ConnectFailureText(now, _lastTargetError));
-            return;
-        }
-        if (target.Dns.TryGetFresh(now) is { } known)
-        {
-            BeginConnect(known);
-            return;
-        }
-        _loop.ScheduleTimer(this, _core.ConnectDeadlineMs);
-        target.Dns.ResolveAsync(now).ContinueWith(lookup => _loop.Post(() => OnResolved(target, lookup)), TaskScheduler.Default);
-    }
+    /// <summary>From the dialer: no target answered within the connect timeout.</summary>
+    public void OnConnectFailed(string text) => Close(CloseReason.ConnectFailed, text);
 
-    private void OnResolved(TargetState target, Task<EndPoint[]> lookup)
+    /// <summary>From the dialer: <paramref name="winner"/> connected; its socket is the connection's target from now on.</summary>
+    public void OnTargetConnected(ConnectAttempt winner, int tag)
     {
-        if (_closed || _core.TargetState != target || _connector is not null) return; // timed out, stopped or moved on meanwhile
-        // A failure here is this connection's, not the loop's: keep it off the loop's fault path.
-        try
-        {
-            if (lookup.IsCompletedSuccessfully)
-            {
-                BeginConnect(lookup.Result);
-                return;
-            }
-            _lastTargetError = lookup.Exception?.GetBaseException().Message;
-            _core.OnTargetFailed(_lastTargetError ?? "the lookup failed");
-            NextTarget();
-        }
-        catch (Exception e)
-        {
-            OnFault(e);
-        }
-    }
-
-    private void BeginConnect(EndPoint[] addresses)
-    {
-        long now = Environment.TickCount64;
-        _connector = new EpollConnector(_loop, this, _core.BeginConnect(addresses, now));
-        _connector.Advance(now);
-        AfterConnectStep();
-    }
-
-    private void AfterConnectStep()
-    {
-        EpollConnector connector = _connector!;
-        if (connector.Winner is { } winner) BeginRelay(winner, connector.WinnerTag);
-        else if (connector.GaveUp)
-        {
-            _lastTargetError = _core.Sequencer?.LastError;
-            _core.OnTargetFailed(_lastTargetError ?? "no address answered");
-            _connector = null;
-            NextTarget();
-        }
-        else _loop.ScheduleTimer(this, Math.Min(connector.NextWakeMs, _core.ConnectDeadlineMs));
+        _dialer = null;
+        BeginRelay(winner, tag);
     }
 
     private void BeginRelay(ConnectAttempt winner, int tag)
@@ -234,6 +178,7 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) _clientHangupBeforeRelay = true;
             if ((events & Flags.EPOLLPRI) != 0) _clientUrgentBeforeRelay = true;
         }
+        if (_loopCheckUntilMs != 0) return; // still asking whether it loops (CheckLoopThenGoOn)
         if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
         {
             if (tag == ClientTag) ReadProxyHeader();
@@ -241,11 +186,7 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         }
         if (_core.Phase == ConnectionPhase.Connecting)
         {
-            if (tag != ClientTag && _connector is not null)
-            {
-                _connector.OnEvents(tag, events, Environment.TickCount64);
-                AfterConnectStep();
-            }
+            if (tag != ClientTag) _dialer?.OnEvents(tag, events);
             return;
         }
 
@@ -309,6 +250,11 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     public void OnTimer(long nowMilliseconds)
     {
         if (_closed) return;
+        if (_loopCheckUntilMs != 0)
+        {
+            CheckLoopThenGoOn();
+            return;
+        }
         if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
         {
             if (nowMilliseconds >= _core.ProxyHeaderDeadlineMs) Close(CloseReason.BadProxyHeader, _core.ProxyHeaderTimeoutText);
@@ -317,12 +263,8 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         }
         if (_core.Phase == ConnectionPhase.Connecting)
         {
-            if (nowMilliseconds >= _core.ConnectDeadlineMs) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(nowMilliseconds));
-            else if (_connector is not null)
-            {
-                _connector.OnTimer(nowMilliseconds);
-                AfterConnectStep();
-            }
+            if (_dialer is not null) _dialer.OnTimer(nowMilliseconds);
+            else if (nowMilliseconds >= _core.ConnectDeadlineMs) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(nowMilliseconds));
             return;
         }
         if (_core.Expired(nowMilliseconds, _clientToTarget.LastProgressMs, _targetToClient.LastProgressMs) is { } reason)
@@ -359,19 +301,14 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         if (Step(ref _clientToTarget)) Step(ref _targetToClient);
     });
 
-    // The target learns who the client is before the client's first byte (HAProxy's send-proxy). The
-    // header is far smaller than a fresh connection's send buffer, so one write takes it whole.
+    // The target learns who the client is before the client's first byte (HAProxy's send-proxy).
     private bool SendProxyHeader()
     {
         ProxyProtocolVersion version = _core.Proxy.Options.SendProxyProtocol;
         if (version == ProxyProtocolVersion.None) return true;
         EndPoint? destination = _proxyDestination ?? NativeSocket.GetLocalEndPoint(_client.Fd);
-        byte[] header = ProxyHeaderWriter.Build(version, _core.Client, destination);
-        nint written;
-        fixed (byte* data = header) written = Libc.write(_target!.Fd, data, (nuint)header.Length);
-        if (written == header.Length) return true;
-        int errno = written < 0 ? Libc.LastErrno : Errno.EAGAIN;
-        Close(CloseReason.Error, $"could not send the PROXY header to the target: {FailureClassifier.Describe(errno)}");
+        if (EpollProxyHeaders.TrySend(_target!.Fd, version, _core.Client as IPEndPoint, destination) is not { } error) return true;
+        Close(CloseReason.Error, error);
         return false;
     }
 
@@ -393,7 +330,7 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             if (_clientIsTcp) NativeSocket.SetAbortiveClose(_client.Fd);
             if (_target is not null && _targetIsTcp) NativeSocket.SetAbortiveClose(_target.Fd);
         }
-        _connector?.AbandonAll();
+        _dialer?.AbandonAll();
         LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _core.Target);
         if (_clientSlot >= 0) _loop.Forget(_clientSlot);
         if (_targetSlot >= 0) _loop.Forget(_targetSlot);

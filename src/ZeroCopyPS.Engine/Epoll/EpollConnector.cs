@@ -17,17 +17,19 @@ internal sealed class EpollConnector
     private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP | Flags.EPOLLPRI;
 
     private readonly EventLoop _loop;
-    private readonly IEventHandler _owner;
+    private readonly IEventHandler _handler;
     private readonly ConnectSequencer _sequencer;
+    private readonly ConnectionCore _owner;
     private readonly ConnectAttempt?[] _attempts = new ConnectAttempt?[ConnectSequencer.MaxAttemptsInFlight];
     // A second attempt in flight holds a third descriptor beyond the connection's two.
     private bool _extraDescriptor;
 
-    public EpollConnector(EventLoop loop, IEventHandler owner, ConnectSequencer sequencer)
+    public EpollConnector(EventLoop loop, IEventHandler handler, ConnectSequencer sequencer, ConnectionCore owner)
     {
         _loop = loop;
-        _owner = owner;
+        _handler = handler;
         _sequencer = sequencer;
+        _owner = owner;
     }
 
     public ConnectAttempt? Winner { get; private set; }
@@ -117,13 +119,15 @@ internal sealed class EpollConnector
             return;
         }
         var attempt = new ConnectAttempt(new FileDescriptorHandle(fd), address, nowMs, deadlineMs);
+        LoopGuard.BeginConnect(address);
         errno = NativeSocket.StartConnect(fd, address.Serialize());
         if (errno is 0 or Errno.EINPROGRESS && address.AddressFamily != AddressFamily.Unix)
         {
             // Known from connect on: the address a looping connection would arrive from.
             attempt.LocalEndPoint = NativeSocket.GetLocalEndPoint(fd);
-            LoopGuard.AddOutgoing(attempt.LocalEndPoint, address);
+            LoopGuard.AddOutgoing(attempt.LocalEndPoint, address, _owner);
         }
+        LoopGuard.EndConnect(address);
         if (errno is not (0 or Errno.EINPROGRESS))
         {
             attempt.Abandon(_loop);
@@ -131,7 +135,7 @@ internal sealed class EpollConnector
             return;
         }
         _attempts[index] = attempt;
-        attempt.Slot = _loop.Register(fd, Interest, _owner, FirstTag + index);
+        attempt.Slot = _loop.Register(fd, Interest, _handler, FirstTag + index);
         if (errno == 0) Win(index);
     }
 

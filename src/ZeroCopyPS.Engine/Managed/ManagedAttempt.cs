@@ -8,24 +8,24 @@ namespace ZeroCopyPS.Engine.Managed;
 internal sealed class ManagedAttempt
 {
     private readonly CancellationTokenSource _cancel;
+    private bool _abandoned;
 
-    private ManagedAttempt(Socket socket, EndPoint address, EndPoint? localEndPoint, long startedMs, long deadlineMs, CancellationTokenSource cancel)
+    private ManagedAttempt(Socket socket, EndPoint address, long startedMs, long deadlineMs, ConnectionCore owner, CancellationTokenSource cancel)
     {
         Socket = socket;
         Address = address;
-        LocalEndPoint = localEndPoint;
         StartedMs = startedMs;
         DeadlineMs = deadlineMs;
         _cancel = cancel;
-        Task = socket.ConnectAsync(address, cancel.Token).AsTask();
+        Task = ConnectAndRegisterAsync(owner);
     }
 
     public Socket Socket { get; }
 
     public EndPoint Address { get; }
 
-    /// <summary>The bound local address (TCP), registered with <see cref="LoopGuard"/> until the connection or the attempt ends.</summary>
-    public EndPoint? LocalEndPoint { get; }
+    /// <summary>The local address once connected (TCP), registered with <see cref="LoopGuard"/> until the connection or the attempt ends.</summary>
+    public EndPoint? LocalEndPoint { get; private set; }
 
     public long StartedMs { get; }
 
@@ -33,21 +33,29 @@ internal sealed class ManagedAttempt
 
     public Task Task { get; }
 
-    public static ManagedAttempt Start(EndPoint address, long nowMs, long deadlineMs, CancellationToken abort)
+    public static ManagedAttempt Start(EndPoint address, long nowMs, long deadlineMs, ConnectionCore owner, CancellationToken abort)
     {
-        bool tcp = address.AddressFamily != AddressFamily.Unix;
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, tcp ? ProtocolType.Tcp : ProtocolType.Unspecified);
-        EndPoint? local = null;
-        if (tcp)
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, address.AddressFamily == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
+        return new ManagedAttempt(socket, address, nowMs, deadlineMs, owner, CancellationTokenSource.CreateLinkedTokenSource(abort));
+    }
+
+    // The local port is registered the moment the connect completes, in the attempt's own continuation,
+    // not after the connector's next step: the other end of a loop looks it up right after its accept.
+    private async Task ConnectAndRegisterAsync(ConnectionCore owner)
+    {
+        LoopGuard.BeginConnect(Address);
+        try
         {
-            // Bound before connecting, so the port is known (and registered as a loop source) before
-            // the SYN leaves: a .NET connect reports its port only once it completes, which the other
-            // end of a loop may not wait for.
-            socket.Bind(new IPEndPoint(address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
-            local = socket.LocalEndPoint;
-            LoopGuard.AddOutgoing(local, address);
+            await Socket.ConnectAsync(Address, _cancel.Token).ConfigureAwait(false);
+            if (Address.AddressFamily == AddressFamily.Unix) return;
+            LocalEndPoint = Socket.LocalEndPoint;
+            LoopGuard.AddOutgoing(LocalEndPoint, Address, owner);
         }
-        return new ManagedAttempt(socket, address, local, nowMs, deadlineMs, CancellationTokenSource.CreateLinkedTokenSource(abort));
+        finally
+        {
+            LoopGuard.EndConnect(Address);
+        }
+        if (Volatile.Read(ref _abandoned)) LoopGuard.RemoveOutgoing(LocalEndPoint, Address); // lost the race with Abandon
     }
 
     /// <summary>The attempt won: its socket stays open, its cancellation goes.</summary>
@@ -56,6 +64,7 @@ internal sealed class ManagedAttempt
     /// <summary>The attempt lost or ended: its socket closes.</summary>
     public void Abandon()
     {
+        Volatile.Write(ref _abandoned, true);
         _cancel.Cancel();
         if (!Task.IsCompletedSuccessfully) Socket.Dispose();
         LoopGuard.RemoveOutgoing(LocalEndPoint, Address);

@@ -15,8 +15,6 @@ namespace ZeroCopyPS.Engine.Managed;
 /// </summary>
 internal sealed class ManagedConnection : ITimed, ILiveConnection
 {
-    private const int SourceErrorPollMilliseconds = 100;
-
     private readonly ManagedEngine _engine;
     private readonly ConnectionCore _core;
     private readonly Socket _client;
@@ -44,7 +42,7 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
             : OperatingSystem.IsLinux() ? FallbackReason.ManagedEngine : FallbackReason.PlatformWithoutSplice;
         _clientToTarget = new ManagedDirection(clientToTarget: true) { Fallback = fallback };
         _targetToClient = new ManagedDirection(clientToTarget: false) { Fallback = fallback };
-        if (client.AddressFamily != AddressFamily.Unix) ConfigureTcp(client);
+        if (client.AddressFamily != AddressFamily.Unix) ManagedSockets.ConfigureTcp(client);
     }
 
     public long DeadlineMs { get; set; }
@@ -73,25 +71,40 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         else _engine.ScheduleTimer(this, next);
     }
 
+    // Asked at accept: a connect of this process to this listener that has not registered its port yet
+    // (LoopCheck.Wait) is waited for, a millisecond at a time, within LoopGuard.RegistrationWaitMs.
+    private async Task<bool> LoopsAsync()
+    {
+        long until = Environment.TickCount64 + LoopGuard.RegistrationWaitMs;
+        while (true)
+        {
+            LoopCheck check = _core.CheckLoop(() => _client.LocalEndPoint);
+            if (check != LoopCheck.Wait || Environment.TickCount64 >= until) return check == LoopCheck.Loop;
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
     public async Task<ConnectionStatistics> RunAsync()
     {
         CloseReason reason;
         string? error = null;
         try
         {
-            if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
             _core.Proxy.Live[_core.Id] = this;
+            if (await LoopsAsync().ConfigureAwait(false)) return Close(CloseReason.ProxyLoop, _core.LoopText);
             if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
             {
                 _engine.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
-                string? refused = await ReadProxyHeaderAsync().ConfigureAwait(false);
+                (string? refused, _proxyDestination) = await ManagedProxyHeaders.ReadAsync(_client, _core, _gate, _abort.Token).ConfigureAwait(false);
                 if (refused is not null) return Close(CloseReason.BadProxyHeader, refused);
             }
             if (!_core.IsAdmitted) return Close(CloseReason.Denied, _core.DeniedText);
             _engine.ScheduleTimer(this, _core.ConnectDeadlineMs);
-            EndPoint address = await ConnectToATargetAsync().ConfigureAwait(false);
+            (_target, EndPoint address, _targetLocalEndPoint) = await ManagedConnector.ConnectToATargetAsync(_core, _gate, _abort.Token).ConfigureAwait(false);
+            _targetAddress = address;
+            if (address.AddressFamily != AddressFamily.Unix) ManagedSockets.ConfigureTcp(_target);
             if (_core.IsLoop(() => _client.LocalEndPoint)) return Close(CloseReason.ProxyLoop, _core.LoopText);
-            await SendProxyHeaderAsync().ConfigureAwait(false);
+            await ManagedProxyHeaders.SendAsync(_target!, _core, _proxyDestination ?? _client.LocalEndPoint, _abort.Token).ConfigureAwait(false);
             long now = Environment.TickCount64;
             lock (_gate)
             {
@@ -127,86 +140,6 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         }
         if (reason == CloseReason.ProxyStopped && _core.Phase == ConnectionPhase.Connecting) error = null;
         return Close(reason, error);
-    }
-
-    // Targets in the pool's order for this client until one connects or the connect timeout is over;
-    // a target whose DNS or every address fails counts against its health (docs/ARCHITECTURE.md, "Several targets").
-    private async Task<EndPoint> ConnectToATargetAsync()
-    {
-        string? lastError = null;
-        while (true)
-        {
-            long now = Environment.TickCount64;
-            TargetState? target;
-            lock (_gate) target = _core.ChooseTarget(now);
-            if (target is null) throw new ConnectFailedException(_core.ConnectFailureText(now, lastError));
-            EndPoint[] addresses;
-            try
-            {
-                addresses = await target.Dns.ResolveAsync(now).WaitAsync(_abort.Token).ConfigureAwait(false);
-            }
-            catch (DnsLookupException e)
-            {
-                lastError = e.Message;
-                lock (_gate) _core.OnTargetFailed(lastError);
-                continue;
-            }
-            ConnectSequencer sequencer;
-            lock (_gate) sequencer = _core.BeginConnect(addresses, Environment.TickCount64);
-            try
-            {
-                (_target, EndPoint address, _targetLocalEndPoint) = await new ManagedConnector(sequencer, _abort.Token).ConnectAsync().ConfigureAwait(false);
-                _targetAddress = address;
-                if (address.AddressFamily != AddressFamily.Unix) ConfigureTcp(_target);
-                return address;
-            }
-            catch (ConnectFailedException)
-            {
-                lastError = sequencer.LastError;
-                lock (_gate) _core.OnTargetFailed(lastError ?? "no address answered");
-            }
-        }
-    }
-
-    // Read exactly the header, never a byte of the stream after it: v2 says its length after 16 bytes;
-    // v1 ends at its LF, read a byte at a time (at most 107). Returns why it was refused, or null.
-    private async Task<string?> ReadProxyHeaderAsync()
-    {
-        byte[] header = new byte[ProxyHeaderParser.MaxHeaderBytes];
-        int have = 0;
-        while (true)
-        {
-            int want = have + 1;
-            if (have >= 16 && header.AsSpan(0, 12).SequenceEqual(ProxyHeaderParser.V2Signature))
-                want = 16 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(14, 2));
-            if (want > header.Length) want = header.Length;
-            while (have < want)
-            {
-                int n = await _client.ReceiveAsync(header.AsMemory(have, want - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
-                if (n == 0) return "the client closed before sending a whole PROXY protocol header";
-                have += n;
-            }
-            switch (ProxyHeaderParser.Parse(header.AsSpan(0, have), out ProxyHeader? parsed, out string? error))
-            {
-                case ProxyHeaderStatus.Invalid:
-                    return "PROXY protocol header refused: " + error;
-                case ProxyHeaderStatus.Complete:
-                    _proxyDestination = parsed!.Destination;
-                    lock (_gate) _core.OnProxyHeader(parsed.Source);
-                    return null;
-            }
-            if (have == header.Length) return "PROXY protocol header refused: longer than the specification allows";
-        }
-    }
-
-    // The target learns who the client is before the client's first byte (HAProxy's send-proxy).
-    private async Task SendProxyHeaderAsync()
-    {
-        ProxyProtocolVersion version = _core.Proxy.Options.SendProxyProtocol;
-        if (version == ProxyProtocolVersion.None) return;
-        byte[] header = ProxyHeaderWriter.Build(version, _core.Client, _proxyDestination ?? _client.LocalEndPoint);
-        for (int sent = 0; sent < header.Length;)
-            sent += await _target!.SendAsync(header.AsMemory(sent), SocketFlags.None, _abort.Token).ConfigureAwait(false);
     }
 
     public ConnectionInfo Snapshot()
@@ -267,6 +200,13 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
                 {
                     break; // a graceful close: what was read is delivered, now the FIN
                 }
+                // The zero-byte receive may complete on a stale readiness edge (.NET makes no syscall for it):
+                // rent only when there is something to read, or an end (EOF, error) to read.
+                if (buffer is null && source.Available == 0 && !source.Poll(0, SelectMode.SelectRead))
+                {
+                    sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stopReading.Token).AsTask();
+                    continue;
+                }
                 buffer ??= ArrayPool<byte>.Shared.Rent(bufferSize);
                 int read = await source.ReceiveAsync(buffer.AsMemory(0, bufferSize), SocketFlags.None, token).ConfigureAwait(false);
                 if (read == 0) break;
@@ -276,7 +216,7 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
                 {
                     side = RelaySide.Destination;
                     Task<int> send = destination.SendAsync(buffer.AsMemory(sent, read - sent), SocketFlags.None, token).AsTask();
-                    if (!send.IsCompleted) await WatchSourceWhileSending(source, send, sourceReady, token).ConfigureAwait(false);
+                    if (!send.IsCompleted) await ManagedSockets.WatchSourceWhileSending(source, send, sourceReady, token).ConfigureAwait(false);
                     side = RelaySide.Destination;
                     int n = await send.ConfigureAwait(false);
                     sent += n;
@@ -290,10 +230,12 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
                     buffer = null;
                 }
             }
+            // Who finished first is decided here, before the FIN goes: once it has gone, the other side's
+            // answering FIN could overtake this thread.
+            lock (_gate) _core.NoteFinished(direction.ClientToTarget);
             side = RelaySide.Destination;
             destination.Shutdown(SocketShutdown.Send);
             direction.Finished = true;
-            lock (_gate) _core.NoteFinished(direction.ClientToTarget);
             RearmTimer(); // half-closed: the remaining direction's own timer may now come first
         }
         catch (SocketException e)
@@ -308,21 +250,6 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    // A send waits for a slow destination: the source must still be heard. Its zero-byte receive fails
-    // on a reset when nothing is queued; with bytes queued the reset only shows as the socket's pending
-    // error (SO_ERROR), looked at every 100 ms while the send waits. Throws the source's error.
-    private static async Task WatchSourceWhileSending(Socket source, Task<int> send, Task<int> sourceReady, CancellationToken token)
-    {
-        while (!send.IsCompleted)
-        {
-            await Task.WhenAny(send, sourceReady, Task.Delay(SourceErrorPollMilliseconds, token)).ConfigureAwait(false);
-            if (sourceReady.IsFaulted) await sourceReady.ConfigureAwait(false);
-            token.ThrowIfCancellationRequested();
-            if (!send.IsCompleted && source.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
-                throw new SocketException(error);
         }
     }
 
@@ -351,8 +278,8 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         if (abortive)
         {
             // A cut stream must not look complete to a peer: reset instead of a clean FIN.
-            TryLingerZero(_client);
-            if (_target is not null) TryLingerZero(_target);
+            ManagedSockets.TryLingerZero(_client);
+            if (_target is not null) ManagedSockets.TryLingerZero(_target);
         }
         LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _targetAddress);
         _core.Proxy.Live.TryRemove(_core.Id, out _);
@@ -361,17 +288,4 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         lock (_gate) return _core.Finish(reason, error, clientToTarget, targetToClient, abortive);
     }
 
-    // Urgent (out-of-band) bytes stay in the stream, as the epoll engine keeps them: without
-    // SO_OOBINLINE the kernel holds the byte aside and a stream read never sees it.
-    private static void ConfigureTcp(Socket socket)
-    {
-        socket.NoDelay = true;
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.OutOfBandInline, true);
-    }
-
-    private static void TryLingerZero(Socket socket)
-    {
-        if (socket.AddressFamily == AddressFamily.Unix) return; // a Unix leg cannot carry a reset
-        try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
-    }
 }

@@ -12,12 +12,53 @@ internal sealed class ManagedConnector
 {
     private readonly ConnectSequencer _sequencer;
     private readonly CancellationToken _abort;
+    private readonly ConnectionCore _owner;
     private readonly List<ManagedAttempt> _attempts = new(ConnectSequencer.MaxAttemptsInFlight);
 
-    public ManagedConnector(ConnectSequencer sequencer, CancellationToken abort)
+    public ManagedConnector(ConnectSequencer sequencer, ConnectionCore owner, CancellationToken abort)
     {
         _sequencer = sequencer;
+        _owner = owner;
         _abort = abort;
+    }
+
+    /// <summary>
+    /// Targets in the pool's order for this client until one connects or the connect timeout is over; a
+    /// target whose DNS or every address fails counts against its health (docs/ARCHITECTURE.md, "Several
+    /// targets"). Throws <see cref="ConnectFailedException"/> when no target is left.
+    /// </summary>
+    public static async Task<(Socket Socket, EndPoint Address, EndPoint? LocalEndPoint)> ConnectToATargetAsync(ConnectionCore core, object gate, CancellationToken abort)
+    {
+        string? lastError = null;
+        while (true)
+        {
+            long now = Environment.TickCount64;
+            TargetState? target;
+            lock (gate) target = core.ChooseTarget(now);
+            if (target is null) throw new ConnectFailedException(core.ConnectFailureText(now, lastError));
+            EndPoint[] addresses;
+            try
+            {
+                addresses = await target.Dns.ResolveAsync(now).WaitAsync(abort).ConfigureAwait(false);
+            }
+            catch (DnsLookupException e)
+            {
+                lastError = e.Message;
+                lock (gate) core.OnTargetFailed(lastError);
+                continue;
+            }
+            ConnectSequencer sequencer;
+            lock (gate) sequencer = core.BeginConnect(addresses, Environment.TickCount64);
+            try
+            {
+                return await new ManagedConnector(sequencer, core, abort).ConnectAsync().ConfigureAwait(false);
+            }
+            catch (ConnectFailedException)
+            {
+                lastError = sequencer.LastError;
+                lock (gate) core.OnTargetFailed(lastError ?? "no address answered");
+            }
+        }
     }
 
     /// <summary>The connected socket and its address; throws <see cref="ConnectFailedException"/> when the sequencer gives up.</summary>
@@ -32,7 +73,7 @@ internal sealed class ManagedConnector
                 if (step.Kind == ConnectStepKind.GiveUp) throw new ConnectFailedException();
                 if (step.Kind == ConnectStepKind.Start)
                 {
-                    _attempts.Add(ManagedAttempt.Start(step.Address!, now, step.AtMs, _abort));
+                    _attempts.Add(ManagedAttempt.Start(step.Address!, now, step.AtMs, _owner, _abort));
                     continue;
                 }
                 long wakeAt = _attempts.Aggregate(step.AtMs, (earliest, a) => Math.Min(earliest, a.DeadlineMs));

@@ -36,6 +36,7 @@ internal sealed class ConnectionCore
         _listenText = listenText;
         _clientText = client is null ? listenText : ProxyEndpoint.Format(client);
         AcceptedMs = Environment.TickCount64;
+        Path = [proxy];
         Phase = proxy.Options.AcceptProxyProtocol ? ConnectionPhase.ReadingProxyHeader : ConnectionPhase.Connecting;
     }
 
@@ -67,16 +68,33 @@ internal sealed class ConnectionCore
 
     public ProxyRuntime Proxy => _proxy;
 
+    /// <summary>The proxies this stream has passed through, this one last (see <see cref="LoopGuard"/>).</summary>
+    public ProxyRuntime[] Path { get; private set; }
+
     /// <summary>
-    /// True when this client is one of the process's own target connections (a proxy loop). Asked at
-    /// accept and again just before relaying: the connection that loops registers its address right after
-    /// its own connect, which may come a moment after this side accepted it.
+    /// True when this client is one of the process's own target connections whose stream already passed
+    /// through this proxy: a loop. Asked at accept and again just before relaying (the connection behind
+    /// it registers its address right after its own connect, which may come a moment after this side
+    /// accepted it); a chain through other proxies only extends <see cref="Path"/>.
     /// </summary>
-    public bool IsLoop(Func<EndPoint?> acceptedLocal) => LoopGuard.IsOwnOutgoing(Client, acceptedLocal);
+    public bool IsLoop(Func<EndPoint?> acceptedLocal) => CheckLoop(acceptedLocal) == LoopCheck.Loop;
+
+    /// <summary>
+    /// As <see cref="IsLoop"/>, and <see cref="LoopCheck.Wait"/> while a connect of this process to this
+    /// very listener has not yet registered its port: the engine asks again a millisecond later (bounded).
+    /// </summary>
+    public LoopCheck CheckLoop(Func<EndPoint?> acceptedLocal)
+    {
+        if (LoopGuard.PathOf(Client, acceptedLocal) is not { } behind)
+            return Client is IPEndPoint && LoopGuard.IsConnectPendingTo(acceptedLocal) ? LoopCheck.Wait : LoopCheck.None;
+        if (behind.Contains(_proxy)) return LoopCheck.Loop;
+        Path = [.. behind, _proxy];
+        return LoopCheck.None;
+    }
 
     /// <summary>The text of a proxy loop's record.</summary>
     public string LoopText =>
-        $"the client {_clientText} is this process's own connection to a target: a proxy loop, reset instead of forwarded again";
+        $"the client {_clientText} is this process's own connection to a target, and its stream already passed through this proxy: a proxy loop, reset instead of forwarded again";
 
     /// <summary>The PROXY header named the real client: from now on the statistics, the filter and SourceHash use it.</summary>
     public void OnProxyHeader(IPEndPoint? source)
