@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace ZeroCopyPS.Engine.Tests.Support;
+namespace ZeroCopyPS.TestSupport;
 
 /// <summary>Native socket calls a test needs where .NET would do more than asked (a bound .NET Socket deletes its file on Dispose).</summary>
 public static unsafe class NativeSocketForTests

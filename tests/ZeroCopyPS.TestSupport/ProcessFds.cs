@@ -1,4 +1,4 @@
-namespace ZeroCopyPS.Engine.Tests.Support;
+namespace ZeroCopyPS.TestSupport;
 
 /// <summary>Open descriptors of this test process, from /proc/self/fd.</summary>
 public static class ProcessFds

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
-namespace ZeroCopyPS.Engine.Tests.Support;
+namespace ZeroCopyPS.TestSupport;
 
 /// <summary>
 /// Sends a seeded random stream and reads the other side's stream at the same time, hashing both:

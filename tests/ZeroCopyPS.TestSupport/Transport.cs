@@ -1,4 +1,4 @@
-namespace ZeroCopyPS.Engine.Tests.Support;
+namespace ZeroCopyPS.TestSupport;
 
 /// <summary>Which socket family a test uses on one side of the proxy.</summary>
 public enum Transport
