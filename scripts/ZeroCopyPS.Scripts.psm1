@@ -122,13 +122,13 @@ function Start-TrackedProcess {
 }
 
 function Wait-TrackedLine {
-    <# The value after "<Word> " on the first such line of a tracked process's stdout; throws with its stderr after the timeout. #>
+    <# The word after "<Word> " on the first such line of a tracked process's stdout; throws with its stderr after the timeout. #>
     param([Parameter(Mandatory)] $Tracked, [Parameter(Mandatory)] [string] $Word, [double] $TimeoutSeconds = 60)
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while ([DateTime]::UtcNow -lt $deadline) {
         if (Test-Path -LiteralPath $Tracked.Stdout) {
             $line = @(Get-Content -LiteralPath $Tracked.Stdout -ErrorAction SilentlyContinue) | Where-Object { $_ -like "$Word *" } | Select-Object -First 1
-            if ($line) { return ($line -split ' ', 2)[1].Trim() }
+            if ($line) { return ($line -split ' ')[1] }
         }
         if ($Tracked.Process.HasExited) { break }
         Start-Sleep -Milliseconds 50

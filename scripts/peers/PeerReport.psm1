@@ -7,6 +7,13 @@ checked for each ZeroCopyPS mode.
 Set-StrictMode -Version 3.0
 Import-Module (Join-Path $PSScriptRoot 'Peers.psm1')   # Get-ExternalPeer
 
+# The largest (or smallest) value of a column over rows that have one; $null when none has (peers not run).
+function Get-Extreme($Rows, [string] $Property, [switch] $Maximum) {
+    $values = @($Rows | ForEach-Object { $_.$Property } | Where-Object { $null -ne $_ })
+    if (-not $values) { return $null }
+    if ($Maximum) { ($values | Measure-Object -Maximum).Maximum } else { ($values | Measure-Object -Minimum).Minimum }
+}
+
 function New-PeerRow([string] $Kind) {
     [pscustomobject][ordered]@{
         Peer = $Kind; Bulk1MBps = $null; Bulk8MBps = $null; CpuSecondsPerGiB = $null
@@ -65,13 +72,13 @@ function Get-TargetReport($Rows) {
     $peers = @($Rows | Where-Object Peer -in (Get-ExternalPeer))
     $lines = foreach ($z in $Rows | Where-Object Peer -like 'zerocopyps-*') {
         $checks = [System.Collections.Generic.List[string]]::new()
-        $bestBulk = ($peers | Measure-Object Bulk1MBps -Maximum).Maximum
+        $bestBulk = Get-Extreme $peers Bulk1MBps -Maximum
         if ($bestBulk) { $checks.Add(('bulk ≥ 1.2× best peer: {0:N2}× {1}' -f ($z.Bulk1MBps / $bestBulk), $(if ($z.Bulk1MBps -ge 1.2 * $bestBulk) { 'MET' } else { 'MISSED' }))) }
         if ($direct) { $checks.Add(('bulk ≥ 75% of direct: {0:P0} {1}' -f ($z.Bulk1MBps / $direct.Bulk1MBps), $(if ($z.Bulk1MBps -ge 0.75 * $direct.Bulk1MBps) { 'MET' } else { 'MISSED' }))) }
         if ($haproxySplice -and $null -ne $haproxySplice.CpuSecondsPerGiB) { $checks.Add(('CPU s/GiB < HAProxy-splice ({0:N3}): {1:N3} {2}' -f $haproxySplice.CpuSecondsPerGiB, $z.CpuSecondsPerGiB, $(if ($z.CpuSecondsPerGiB -lt $haproxySplice.CpuSecondsPerGiB) { 'MET' } else { 'MISSED' }))) }
-        $minP50 = ($peers | Measure-Object P50Microseconds -Minimum).Minimum
+        $minP50 = Get-Extreme $peers P50Microseconds
         if ($minP50) { $checks.Add(('p50 < every peer ({0:N1} µs): {1:N1} µs {2}' -f $minP50, $z.P50Microseconds, $(if ($z.P50Microseconds -lt $minP50) { 'MET' } else { 'MISSED' }))) }
-        $haproxyRate = ($haproxyRows | Measure-Object ConnectionsPerSecond -Maximum).Maximum
+        $haproxyRate = Get-Extreme $haproxyRows ConnectionsPerSecond -Maximum
         if ($haproxyRate) { $checks.Add(('conn/s ≥ HAProxy ({0:N0}): {1:N0} {2}' -f $haproxyRate, $z.ConnectionsPerSecond, $(if ($z.ConnectionsPerSecond -ge $haproxyRate) { 'MET' } else { 'MISSED' }))) }
         if ($null -ne $z.IdleKiBPerConnection) { $checks.Add(('≤ 3 KiB per idle connection: {0:N2} KiB {1}' -f $z.IdleKiBPerConnection, $(if ($z.IdleKiBPerConnection -le 3) { 'MET' } else { 'MISSED' }))) }
         "- $($z.Peer): " + ($checks -join '; ')
