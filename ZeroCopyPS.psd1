@@ -2,8 +2,8 @@
 # Module manifest for ZeroCopyPS.
 #
 # build.ps1 copies this file into the staged module folder (out/ZeroCopyPS/) next to
-# ZeroCopyPS.dll, ZeroCopyPS.Engine.dll and ZeroCopyPS.format.ps1xml, and checks there that
-# ModuleVersion matches <Version> in Directory.Build.props.
+# ZeroCopyPS.dll, ZeroCopyPS.Engine.dll, ZeroCopyPS.format.ps1xml and ZeroCopyPS.types.ps1xml, and
+# checks there that ModuleVersion matches <Version> in Directory.Build.props.
 #
 @{
     RootModule             = 'ZeroCopyPS.dll'
@@ -20,6 +20,11 @@
     # keeps type resolution independent of where the module was imported from.
     RequiredAssemblies     = @('ZeroCopyPS.Engine.dll')
     FormatsToProcess       = @('ZeroCopyPS.format.ps1xml')
+    # DurationMs, ConnectTimeMs and StartTimeIso on each ConnectionStatistics, for ConvertTo-Json and Export-Csv.
+    TypesToProcess         = @('ZeroCopyPS.types.ps1xml')
+
+    # Get-Help -Online opens each cmdlet's page in docs/cmdlets; Update-Help looks here for updatable help.
+    HelpInfoURI            = 'https://github.com/zerocopyps/ZeroCopyPS/tree/main/docs'
 
     # Explicit lists: wildcards make module auto-loading slower and export surprises.
     CmdletsToExport        = @(

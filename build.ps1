@@ -7,19 +7,23 @@ Builds, stages, tests and demos the ZeroCopyPS module.
 Tasks run in the order given; -Task Clean,Build works (in -File mode pwsh hands "Clean,Build"
 over as one string, so the list is split here).
 
-  Clean  Remove out/, bin/ and obj/ under src/ and tests/, TestResults/ folders and .tools/.
-  Build  dotnet build ZeroCopyPS.sln, stage the module to out/ZeroCopyPS/, then Help.
-  Help   scripts/Build-Help.ps1 on out/ZeroCopyPS: docs/cmdlets -> en-US/ZeroCopyPS.dll-Help.xml
-         and docs/about -> en-US/about_ZeroCopyPS.help.txt; fails on missing/stale/placeholder docs.
+  Clean    Remove out/, bin/ and obj/ under src/, tests/ and benchmarks/, TestResults/ folders and .tools/.
+  Build    dotnet build ZeroCopyPS.sln, stage the module to out/ZeroCopyPS/, then Help.
+  Help     scripts/Build-Help.ps1 on out/ZeroCopyPS: docs/cmdlets -> en-US/ZeroCopyPS.dll-Help.xml
+           and docs/about -> en-US/about_ZeroCopyPS.help.txt; fails on missing/stale/placeholder docs.
   Package  Build, then scripts/New-Package.ps1: out/packages/ZeroCopyPS.<version>.nupkg.
-  Test   Build, then xunit (counts read from .trx files), Pester 6.2.0 in a child pwsh (counts
-         read from a JSON file) and the BenchmarkDotNet smoke run (one test). Prints one final line
-         "N passed, N failed, N skipped" and exits 1 if anything failed or no test ran.
-  Demo   Build, then run scripts/Demo.ps1 in a child pwsh against the staged module.
-  Bench  Build, then Measure-SocketCopy, BenchmarkDotNet --job short and scripts/Compare-Peers.ps1
-         (installs haproxy, socat, golang-go when root and missing); results in out/bench/.
+  Test     Build, then xunit (counts read from .trx files), Pester 6.2.0 in a child pwsh (counts read
+           from a JSON file) and the BenchmarkDotNet smoke run (one test). About 5 minutes on 2 cores.
+           Prints one line per suite and, last, "N passed, N failed, N skipped"; the full output of each
+           suite is in out/TestResults/<suite>.log. Exits 1 if anything failed or no test ran.
+  Demo     Build the module only (no tests, no benchmarks), stage it, run scripts/Demo.ps1 in a child pwsh.
+  Example  Build the module only, restore Pester, and run the README's Pester example
+           (tests/Pester/Readme.Validation.Tests.ps1) with the staged module on PSModulePath.
+  Bench    Build, then Measure-SocketCopy, BenchmarkDotNet --job short and scripts/Compare-Peers.ps1
+           (installs haproxy, socat, golang-go when root and missing); results in out/bench/.
 
-Child processes get NO_COLOR=1 and ZEROCOPYPS_MODULE_PATH (absolute path of out/ZeroCopyPS).
+Child processes get NO_COLOR=1, ZEROCOPYPS_MODULE_PATH (absolute path of out/ZeroCopyPS) and
+ZEROCOPYPS_TESTSUPPORT_PATH (the built tests/ZeroCopyPS.TestSupport.dll, for the Pester helpers).
 
 .EXAMPLE
 dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
@@ -47,6 +51,7 @@ $ErrorActionPreference = 'Stop'
 # A failing dotnet (or child pwsh) must stop the build; the test runners opt out locally.
 $PSNativeCommandUseErrorActionPreference = $true
 $ProgressPreference = 'SilentlyContinue'
+Import-Module (Join-Path $PSScriptRoot 'scripts/ZeroCopyPS.Scripts.psm1') -Force
 
 $RepoRoot      = $PSScriptRoot
 $Solution      = Join-Path $RepoRoot 'ZeroCopyPS.sln'
@@ -55,10 +60,13 @@ $StageDir      = Join-Path $OutDir 'ZeroCopyPS'
 $ResultsDir    = Join-Path $OutDir 'TestResults'
 $ToolsDir      = Join-Path $RepoRoot '.tools'
 $PesterVersion = '6.2.0'
-$ModuleFiles   = 'ZeroCopyPS', 'ZeroCopyPS.Engine'   # assemblies staged with their .pdb/.xml
+$ModuleFramework = Get-RepoProperty 'ModuleTargetFramework'
+$ModuleFiles   = 'ZeroCopyPS', 'ZeroCopyPS.Engine'                  # assemblies staged with their .pdb/.xml
+$ModuleData    = 'ZeroCopyPS.format.ps1xml', 'ZeroCopyPS.types.ps1xml'  # staged from the build output
 
 # Plain output from every child (dotnet, pwsh, Pester) so logs stay readable.
 $env:NO_COLOR = '1'
+$env:DOTNET_NOLOGO = '1'
 
 $script:Built = $false
 
@@ -67,39 +75,24 @@ function Write-Step([string] $Message) {
     Write-Host "==> $Message"
 }
 
-# Children run on the very same PowerShell as this script. Under `dotnet pwsh` the process is
-# dotnet running pwsh.dll from the local tool, so start `dotnet <PSHOME>/pwsh.dll`; under an
-# installed pwsh, start that pwsh. Either way no second tool restore or PATH lookup is needed.
-function Invoke-ChildPwsh([string[]] $Arguments, [int] $TimeoutMinutes = 0) {
-    $self = [Environment]::ProcessPath
-    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-    $prefix = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet' -and (Test-Path -LiteralPath $pwshDll)) {
-        $prefix = @($pwshDll)
-    }
-    if ($TimeoutMinutes -le 0) {
-        # Out-Host: the child's output is for the log, never part of a function's return value.
-        & $self @prefix -NoProfile -NonInteractive @Arguments | Out-Host
-        return
-    }
-    # Bounded: a hung test must fail the run, not eat CI's 90 minutes. The child shares our console,
-    # so its output streams to the log as it happens; on timeout its whole process tree is ended.
-    $startInfo = [Diagnostics.ProcessStartInfo]::new($self)
-    foreach ($argument in @($prefix) + @('-NoProfile', '-NonInteractive') + $Arguments) { $startInfo.ArgumentList.Add($argument) }
-    $startInfo.UseShellExecute = $false
-    $child = [Diagnostics.Process]::Start($startInfo)
-    if (-not $child.WaitForExit($TimeoutMinutes * 60 * 1000)) {
-        Write-Host "  child pwsh (PID $($child.Id)) still running after $TimeoutMinutes min: ending it"
-        $child.Kill($true)
-        $child.WaitForExit()
-        $global:LASTEXITCODE = 124
-        return
-    }
-    $global:LASTEXITCODE = $child.ExitCode
-}
-
 function Remove-PathIfPresent([string] $Path) {
     if (Test-Path -LiteralPath $Path) { Remove-Item -LiteralPath $Path -Recurse -Force }
+}
+
+# Runs dotnet with its output in out/logs/<Name>.log; prints one line, or the errors and the log's path.
+function Invoke-DotnetLogged([string] $Name, [string[]] $Arguments, [switch] $AllowFailure) {
+    $log = Join-Path $OutDir "logs/$Name.log"
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path -Parent $log)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $PSNativeCommandUseErrorActionPreference = $false
+    & dotnet @Arguments *> $log
+    $exitCode = $LASTEXITCODE
+    if ($exitCode -ne 0 -and -not $AllowFailure) {
+        Select-String -LiteralPath $log -Pattern ': error ' | Select-Object -First 20 | ForEach-Object { Write-Host "  $($_.Line.Trim())" }
+        throw "dotnet $($Arguments[0]) failed (exit $exitCode); the whole output is in $log"
+    }
+    Write-Host ("  dotnet {0}: {1:N0} s (log: {2})" -f $Arguments[0], $clock.Elapsed.TotalSeconds, [IO.Path]::GetRelativePath($RepoRoot, $log))
+    $exitCode
 }
 
 # ---------------------------------------------------------------------------------- Clean
@@ -108,10 +101,10 @@ function Invoke-CleanTask {
     Write-Step 'Clean'
     Remove-PathIfPresent $OutDir
     Remove-PathIfPresent $ToolsDir
-    foreach ($top in 'src', 'tests') {
+    foreach ($top in 'src', 'tests', 'benchmarks') {
         $root = Join-Path $RepoRoot $top
         if (-not (Test-Path -LiteralPath $root)) { continue }
-        Get-ChildItem -LiteralPath $root -Directory -Recurse -Include 'bin', 'obj', 'TestResults' |
+        Get-ChildItem -LiteralPath $root -Directory -Recurse -Include 'bin', 'obj', 'TestResults', 'BenchmarkDotNet.Artifacts' |
             Sort-Object { $_.FullName.Length } |   # parents first; children vanish with them
             ForEach-Object { Remove-PathIfPresent $_.FullName }
     }
@@ -121,11 +114,13 @@ function Invoke-CleanTask {
 
 # ---------------------------------------------------------------------------------- Build
 
-function Invoke-BuildTask {
-    # Test and Demo both depend on Build; do it once per invocation.
-    if ($script:Built) { return }
-    Write-Step "Build ($Configuration)"
-    & dotnet build $Solution -c $Configuration -nologo | Out-Host
+# -ModuleOnly: the module's project (and the engine it references), for Demo; otherwise the whole
+# solution (tests, test support, benchmarks). Both stage the module and build its help.
+function Invoke-BuildTask([switch] $ModuleOnly) {
+    if ($script:Built) { return }   # Test and Demo both depend on Build; do it once per invocation
+    $what = if ($ModuleOnly) { Join-Path $RepoRoot 'src/ZeroCopyPS/ZeroCopyPS.csproj' } else { $Solution }
+    Write-Step "Build ($Configuration): $([IO.Path]::GetFileName($what))"
+    $null = Invoke-DotnetLogged 'build' @('build', $what, '-c', $Configuration, '-nologo')
     Invoke-StageModule
     Invoke-HelpTask
     $script:Built = $true
@@ -136,12 +131,11 @@ function Invoke-BuildTask {
 # manifest there.
 function Invoke-StageModule {
     Write-Step "Stage module to $StageDir"
-    $binDir = Join-Path $RepoRoot "src/ZeroCopyPS/bin/$Configuration/net8.0"
+    $binDir = Join-Path $RepoRoot "src/ZeroCopyPS/bin/$Configuration/$ModuleFramework"
     if (-not (Test-Path -LiteralPath $binDir)) { throw "Build output not found: $binDir" }
 
     Remove-PathIfPresent $StageDir
     $null = New-Item -ItemType Directory -Force -Path $StageDir
-
     foreach ($name in $ModuleFiles) {
         $dll = Join-Path $binDir "$name.dll"
         if (-not (Test-Path -LiteralPath $dll)) { throw "Missing build output: $dll" }
@@ -151,37 +145,18 @@ function Invoke-StageModule {
             if (Test-Path -LiteralPath $extra) { Copy-Item -LiteralPath $extra -Destination $StageDir }
         }
     }
-
+    foreach ($file in $ModuleData) {
+        $path = Join-Path $binDir $file
+        if (-not (Test-Path -LiteralPath $path)) { throw "Missing build output: $path (src/ZeroCopyPS/Output/$file)" }
+        Copy-Item -LiteralPath $path -Destination $StageDir
+    }
     Copy-Item -LiteralPath (Join-Path $RepoRoot 'ZeroCopyPS.psd1') -Destination $StageDir
     Copy-Item -LiteralPath (Join-Path $RepoRoot 'LICENSE') -Destination $StageDir
 
-    # The manifest lists ZeroCopyPS.format.ps1xml, so the staged folder must have one. Until the
-    # real views exist in src/ZeroCopyPS, stage an empty (valid) format file.
-    $format = Join-Path $RepoRoot 'src/ZeroCopyPS/ZeroCopyPS.format.ps1xml'
-    $stagedFormat = Join-Path $StageDir 'ZeroCopyPS.format.ps1xml'
-    if (Test-Path -LiteralPath $format) {
-        Copy-Item -LiteralPath $format -Destination $stagedFormat
-    }
-    else {
-        Write-Host "  (no src/ZeroCopyPS/ZeroCopyPS.format.ps1xml yet: staging an empty format file)"
-        Set-Content -LiteralPath $stagedFormat -Encoding utf8NoBOM -Value @'
-<?xml version="1.0" encoding="utf-8"?>
-<Configuration>
-  <ViewDefinitions />
-</Configuration>
-'@
-    }
-
-    # Help produced by the build (e.g. copied to the output by the csproj) travels along.
-    $binHelp = Join-Path $binDir 'en-US'
-    if (Test-Path -LiteralPath $binHelp) { Copy-Item -LiteralPath $binHelp -Destination $StageDir -Recurse }
-
     # One version number: Directory.Build.props is the source, the manifest must agree.
-    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'Directory.Build.props'))
-    $assemblyVersion = @($props.Project.PropertyGroup | ForEach-Object { $_['Version'] } | Where-Object { $_ })[0].InnerText
     $manifest = Test-ModuleManifest -Path (Join-Path $StageDir 'ZeroCopyPS.psd1')
-    if ($manifest.Version.ToString() -ne $assemblyVersion) {
-        throw "ZeroCopyPS.psd1 ModuleVersion $($manifest.Version) differs from Directory.Build.props Version $assemblyVersion"
+    if ($manifest.Version.ToString() -ne (Get-RepoProperty 'Version')) {
+        throw "ZeroCopyPS.psd1 ModuleVersion $($manifest.Version) differs from Directory.Build.props Version $(Get-RepoProperty 'Version')"
     }
     Write-Host "  staged ZeroCopyPS $($manifest.Version): $((Get-ChildItem -LiteralPath $StageDir -Name) -join ', ')"
 }
@@ -196,195 +171,49 @@ function Invoke-HelpTask {
     if (-not (Test-Path -LiteralPath (Join-Path $StageDir 'ZeroCopyPS.psd1'))) {
         throw "Help: no staged module at $StageDir; run -Task Build first."
     }
-    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Build-Help.ps1'),
-        '-ModulePath', $StageDir, '-DocsPath', (Join-Path $RepoRoot 'docs'))
+    $rc = Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Build-Help.ps1'), '-ModulePath', $StageDir, '-DocsPath', (Join-Path $RepoRoot 'docs'))
+    if ($rc -ne 0) { throw "Build-Help.ps1 failed (exit $rc)." }
 }
 
 # ---------------------------------------------------------------------------------- Package
 function Invoke-PackageTask {
     Invoke-BuildTask
     Write-Step 'Package (Compress-PSResource)'
-    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/New-Package.ps1'),
-        '-ModulePath', $StageDir, '-OutputPath', (Join-Path $OutDir 'packages'))
+    $rc = Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/New-Package.ps1'), '-ModulePath', $StageDir, '-OutputPath', (Join-Path $OutDir 'packages'))
+    if ($rc -ne 0) { throw "New-Package.ps1 failed (exit $rc)." }
 }
 
 # ---------------------------------------------------------------------------------- Test
 
-function New-SuiteResult([string] $Suite, [int] $Passed = 0, [int] $Failed = 0, [int] $Skipped = 0, [string] $Note = '') {
-    [pscustomobject]@{ Suite = $Suite; Passed = $Passed; Failed = $Failed; Skipped = $Skipped; Note = $Note }
-}
-
-function Invoke-XunitSuite {
-    Write-Step 'xunit (dotnet test)'
-    $dir = Join-Path $ResultsDir 'xunit'
-    Remove-PathIfPresent $dir   # stale .trx files would be counted again
-    $null = New-Item -ItemType Directory -Force -Path $dir
-
-    # --blame-hang-*: a test that hangs for 10 minutes is killed and reported as failed, so one
-    # stuck socket cannot eat the whole CI budget; no dump (it would be huge and unread).
-    $arguments = @('test', $Solution, '--no-build', '-c', $Configuration, '--logger', 'trx', '--results-directory', $dir,
-        '--blame-hang-timeout', '10m', '--blame-hang-dump-type', 'none')
-    if ($XunitFilter) { $arguments += @('--filter', $XunitFilter) }
-
-    # Failing tests must not stop the build: Pester still runs and the summary still prints.
-    $PSNativeCommandUseErrorActionPreference = $false
-    & dotnet @arguments | Out-Host
-    $exitCode = $LASTEXITCODE
-
-    # Counts come from the .trx files (one per test project), not from console output.
-    $result = New-SuiteResult 'xunit'
-    $failedNames = [System.Collections.Generic.List[string]]::new()
-    $trxFiles = @(Get-ChildItem -LiteralPath $dir -Filter '*.trx' -Recurse -File)
-    foreach ($trx in $trxFiles) {
-        $xml = [xml](Get-Content -Raw -LiteralPath $trx.FullName)
-        $results = $xml.TestRun.SelectNodes("//*[local-name()='Results']/*[local-name()='UnitTestResult']")
-        foreach ($r in $results) {
-            switch ($r.GetAttribute('outcome')) {
-                'Passed'       { $result.Passed++ }
-                'NotExecuted'  { $result.Skipped++ }   # xunit Skip = "..." ends up here
-                'Inconclusive' { $result.Skipped++ }
-                default        { $result.Failed++; $failedNames.Add($r.GetAttribute('testName')) }  # Failed, Error, Timeout, Aborted...
-            }
-        }
-    }
-    foreach ($name in $failedNames) { Write-Host "  FAILED: $name" }
-
-    if ($exitCode -ne 0 -and $result.Failed -eq 0) {
-        # Non-zero exit without a failed result: the test host crashed, a run was aborted, or
-        # no .trx was written. Count it as one failure so it cannot pass silently.
-        $result.Failed++
-        $result.Note = "dotnet test exited $exitCode without a failed result in $($trxFiles.Count) .trx file(s)"
-    }
-    $result
-}
-
-# Restores Pester from NuGet via tests/tools/PesterRestore and copies the module (the
-# package's tools/ folder) to .tools/Modules/Pester/<version>/. Returns .tools/Modules.
-function Install-PesterTool {
-    $moduleRoot = Join-Path $ToolsDir 'Modules'
-    $target = Join-Path $moduleRoot "Pester/$PesterVersion"
-    if (Test-Path -LiteralPath (Join-Path $target 'Pester.psd1')) { return $moduleRoot }
-
-    Write-Host "  restoring Pester $PesterVersion from NuGet"
-    $project = Join-Path $RepoRoot 'tests/tools/PesterRestore/PesterRestore.csproj'
-    & dotnet restore $project "-p:PesterVersion=$PesterVersion" -nologo | Out-Host
-
-    # project.assets.json names the global packages folder actually used (honours NUGET_PACKAGES
-    # and NuGet.Config), without parsing localised CLI output.
-    $assets = Get-Content -Raw -LiteralPath (Join-Path $RepoRoot 'tests/tools/PesterRestore/obj/project.assets.json') | ConvertFrom-Json
-    $source = $null
-    foreach ($folder in $assets.packageFolders.PSObject.Properties.Name) {
-        $candidate = Join-Path $folder "pester/$PesterVersion/tools"
-        if (Test-Path -LiteralPath (Join-Path $candidate 'Pester.psd1')) { $source = $candidate; break }
-    }
-    if (-not $source) { throw "Pester $PesterVersion was restored but its tools/Pester.psd1 was not found in: $($assets.packageFolders.PSObject.Properties.Name -join ', ')" }
-
-    # Copy beside the target, then rename, so an interrupted copy is never taken as complete.
-    $partial = "$target.partial"
-    Remove-PathIfPresent $partial
-    $null = New-Item -ItemType Directory -Force -Path $partial
-    Copy-Item -Path (Join-Path $source '*') -Destination $partial -Recurse
-    Remove-PathIfPresent $target
-    Move-Item -LiteralPath $partial -Destination $target
-    $moduleRoot
-}
-
-function Invoke-PesterSuite {
-    Write-Step "Pester $PesterVersion (child pwsh)"
-    $testDir = Join-Path $RepoRoot 'tests/Pester'
-    if (-not (Test-Path -LiteralPath $testDir) -or -not (Get-ChildItem -LiteralPath $testDir -Filter '*.Tests.ps1' -Recurse -File)) {
-        Write-Host '  no tests/Pester/*.Tests.ps1 yet: 0 tests'
-        return (New-SuiteResult 'Pester' -Note 'no test files')
-    }
-
-    try { $moduleRoot = Install-PesterTool }
-    catch {
-        # Keep going so the summary line still prints; a missing Pester is a failed suite.
-        Write-Host "  could not restore Pester: $($_.Exception.Message)"
-        return (New-SuiteResult 'Pester' -Failed 1 -Note 'Pester restore failed')
-    }
-    $dir = Join-Path $ResultsDir 'pester'
-    Remove-PathIfPresent $dir
-    $null = New-Item -ItemType Directory -Force -Path $dir
-    $json = Join-Path $dir 'summary.json'
-
-    $arguments = @(
-        '-File', (Join-Path $RepoRoot 'tests/tools/Invoke-Pester.ps1')
-        '-TestPath', $testDir
-        '-ModuleRoot', $moduleRoot
-        '-ResultJson', $json
-        '-ResultXml', (Join-Path $dir 'pester-results.xml')
-        '-PesterVersion', $PesterVersion
-    )
-    if ($PesterFilter) { $arguments += @('-FullNameFilter', $PesterFilter) }
-
-    $env:ZEROCOPYPS_MODULE_PATH = $StageDir
-    $PSNativeCommandUseErrorActionPreference = $false
-    Invoke-ChildPwsh $arguments -TimeoutMinutes 20
-    $exitCode = $LASTEXITCODE
-
-    if (-not (Test-Path -LiteralPath $json)) {
-        return (New-SuiteResult 'Pester' -Failed 1 -Note "Pester runner exited $exitCode without writing $json")
-    }
-    $counts = Get-Content -Raw -LiteralPath $json | ConvertFrom-Json
-    $result = New-SuiteResult 'Pester' -Passed $counts.passed -Failed $counts.failed -Skipped $counts.skipped
-    if ($counts.failedBlocks -or $counts.failedContainers) {
-        $result.Note = "includes $($counts.failedBlocks) failed block(s), $($counts.failedContainers) failed container(s)"
-    }
-    if ($exitCode -ne 0) {
-        $result.Failed++
-        $result.Note = "Pester runner exited $exitCode"
-    }
-    $result
-}
+Import-Module (Join-Path $RepoRoot 'scripts/build/TestSuites.psm1') -Force
 
 # Returns $true when everything passed and at least one test ran.
 function Invoke-TestTask {
+    Write-Host 'Test: build, xunit (about 1.5 min), Pester (about 3 min), benchmark smoke (about 20 s); about 5 min on 2 cores.'
+    Write-Host "Each suite's full output goes to out/TestResults/<suite>.log; failed tests are named below."
+    $clock = [Diagnostics.Stopwatch]::StartNew()
     # A build (or help) failure is a failed run that still ends with the one summary line CI reads.
     try {
         Invoke-BuildTask
+        $environment = @{
+            ZEROCOPYPS_MODULE_PATH = $StageDir
+            ZEROCOPYPS_TESTSUPPORT_PATH = Join-Path $RepoRoot "tests/ZeroCopyPS.TestSupport/bin/$Configuration/$ModuleFramework/ZeroCopyPS.TestSupport.dll"
+        }
+        $null = New-Item -ItemType Directory -Force -Path $ResultsDir
         $suites = @(
-            Invoke-XunitSuite
-            Invoke-PesterSuite
-            Invoke-BenchmarkSmokeSuite
+            Invoke-XunitSuite -Solution $Solution -ResultsDir $ResultsDir -Configuration $Configuration -Filter $XunitFilter
+            Invoke-PesterSuite -ResultsDir $ResultsDir -ToolsDir $ToolsDir -Version $PesterVersion -Environment $environment -Filter $PesterFilter
+            Invoke-BenchmarkSmokeSuite -ResultsDir $ResultsDir
         )
     }
     catch {
         Write-Host "build.ps1: BUILD FAILED: $($_.Exception.Message)"
         $suites = @(New-SuiteResult 'build' -Failed 1 -Note 'the build failed; no test ran')
     }
-
-    $passed  = ($suites | Measure-Object -Property Passed -Sum).Sum
-    $failed  = ($suites | Measure-Object -Property Failed -Sum).Sum
-    $skipped = ($suites | Measure-Object -Property Skipped -Sum).Sum
-
-    Write-Step 'Test summary'
-    foreach ($s in $suites) {
-        $line = '  {0,-8} {1,5} passed, {2,5} failed, {3,5} skipped' -f $s.Suite, $s.Passed, $s.Failed, $s.Skipped
-        if ($s.Note) { $line += "  ($($s.Note))" }
-        Write-Host $line
-    }
-    Write-Host "  results: $ResultsDir"
-    if ($passed + $failed + $skipped -eq 0) { Write-Host '  no test ran: failing the run' }
-    # The one line CI reads; nothing may be printed after it.
-    Write-Host "$passed passed, $failed failed, $skipped skipped"
-    return ($failed -eq 0 -and ($passed + $failed + $skipped) -gt 0)
+    Write-TestSummary $suites $clock.Elapsed
 }
 
 # ---------------------------------------------------------------------------------- Bench
-
-# Every benchmark case once, in-process (≈ 4 s): proves the benchmarks build and run. The program
-# exits non-zero when no benchmark ran or one failed, so this counts as one test.
-function Invoke-BenchmarkSmokeSuite {
-    Write-Step 'BenchmarkDotNet smoke (--job dry --inProcess)'
-    $project = Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.Benchmarks'
-    $artifacts = Join-Path $ResultsDir 'BenchmarkDotNet.Artifacts'
-    $PSNativeCommandUseErrorActionPreference = $false
-    # Release whatever -Configuration says: BenchmarkDotNet refuses a build without optimizations.
-    & dotnet run -c Release --project $project -- --filter '*' --job dry --inProcess --artifacts $artifacts | Out-Host
-    if ($LASTEXITCODE -eq 0) { New-SuiteResult 'bench' -Passed 1 }
-    else { New-SuiteResult 'bench' -Failed 1 -Note "benchmark smoke exited $LASTEXITCODE" }
-}
 
 # The measurements behind docs/benchmarks.md (≈ 4-5 min): Measure-SocketCopy, BenchmarkDotNet
 # --job short, and the peer comparison. Results land in out/bench/.
@@ -394,25 +223,43 @@ function Invoke-BenchTask {
     $null = New-Item -ItemType Directory -Force -Path $benchDir
     Write-Step 'Measure-SocketCopy (child pwsh)'
     $json = Join-Path $benchDir 'measure-socketcopy.json'
-    Invoke-ChildPwsh @('-Command', "Import-Module '$StageDir'; `$m = Measure-SocketCopy -Size 64KB,1MB,16MB -Transport Tcp,Unix -Iterations 1000 -Duration 20; `$m | Format-Table | Out-String -Width 200 | Write-Host; `$m | ConvertTo-Json | Set-Content -LiteralPath '$json'")
+    $null = Invoke-ChildPwsh @('-Command', "Import-Module '$StageDir'; `$m = Measure-SocketCopy -Size 64KB,1MB,16MB -Transport Tcp,Unix -Iterations 1000 -Duration 20; `$m | Format-Table | Out-String -Width 200 | Write-Host; `$m | ConvertTo-Json -EnumsAsStrings | Set-Content -LiteralPath '$json'")
     Write-Step 'BenchmarkDotNet (--job short)'
     & dotnet run -c Release --project (Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.Benchmarks') -- --filter '*' --job short --artifacts (Join-Path $benchDir 'BenchmarkDotNet.Artifacts') | Out-Host
     Write-Step 'Peer comparison (scripts/Compare-Peers.ps1 in a child pwsh)'
-    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Compare-Peers.ps1'), '-OutputPath', (Join-Path $benchDir 'peers'))
+    $null = Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Compare-Peers.ps1'), '-OutputPath', (Join-Path $benchDir 'peers'))
 }
 
 # ---------------------------------------------------------------------------------- Demo
 
 function Invoke-DemoTask {
-    Invoke-BuildTask
+    Invoke-BuildTask -ModuleOnly
     Write-Step 'Demo (scripts/Demo.ps1 in a child pwsh)'
-    $env:ZEROCOPYPS_MODULE_PATH = $StageDir
-    Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Demo.ps1'))
+    $rc = Invoke-ChildPwsh @('-File', (Join-Path $RepoRoot 'scripts/Demo.ps1')) -Environment @{ ZEROCOPYPS_MODULE_PATH = $StageDir }
+    if ($rc -ne 0) { throw "The demo failed (exit $rc)." }
+}
+
+# ---------------------------------------------------------------------------------- Example
+
+# The README's "Validating a service with Pester" example, run the way its reader would run it: Pester's
+# own output, the module imported by name (Import-Module ZeroCopyPS) from out/.
+function Invoke-ExampleTask {
+    Invoke-BuildTask -ModuleOnly
+    Write-Step 'Example: Invoke-Pester tests/Pester/Readme.Validation.Tests.ps1 (child pwsh)'
+    $null = New-Item -ItemType Directory -Force -Path (Join-Path $OutDir 'logs')
+    $pester = Install-PesterTool -ToolsDir $ToolsDir -Version $PesterVersion -Log (Join-Path $OutDir 'logs/pester-restore.log')
+    $separator = [IO.Path]::PathSeparator
+    $script = "Import-Module Pester -RequiredVersion $PesterVersion; " +
+        "`$run = Invoke-Pester -Path ./tests/Pester/Readme.Validation.Tests.ps1 -Output Detailed -PassThru; " +
+        'exit ($run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount)'
+    $rc = Invoke-ChildPwsh @('-Command', $script) -WorkingDirectory $RepoRoot -Environment @{
+        PSModulePath = "$OutDir$separator$pester$separator$env:PSModulePath"; ZEROCOPYPS_MODULE_PATH = $null }
+    if ($rc -ne 0) { throw "The README's Pester example failed ($rc)." }
 }
 
 # ---------------------------------------------------------------------------------- main
 
-$knownTasks = 'Clean', 'Build', 'Help', 'Package', 'Test', 'Demo', 'Bench'
+$knownTasks = 'Clean', 'Build', 'Help', 'Package', 'Test', 'Demo', 'Example', 'Bench'
 $taskList = @($Task | ForEach-Object { $_ -split ',' } | ForEach-Object { $_.Trim() } | Where-Object { $_ })
 foreach ($t in $taskList) {
     if ($t -notin $knownTasks) {
@@ -433,6 +280,7 @@ try {
             'Package' { Invoke-PackageTask }
             'Test'  { if (-not (Invoke-TestTask)) { $exitCode = 1 } }
             'Demo'  { Invoke-DemoTask }
+            'Example' { Invoke-ExampleTask }
             'Bench' { Invoke-BenchTask }
         }
     }

@@ -176,15 +176,7 @@ if ($VerifyPath) {
 
 # ================================================================================ helpers
 
-# The same PowerShell as this one: under `dotnet pwsh` that is `dotnet <PSHOME>/pwsh.dll`.
-function Invoke-ChildPwsh([string[]] $Arguments) {
-    $self = [Environment]::ProcessPath
-    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-    $prefix = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet' -and (Test-Path -LiteralPath $pwshDll)) { $prefix = @($pwshDll) }
-    & $self @prefix -NoProfile -NonInteractive @Arguments | Out-Host
-    $LASTEXITCODE
-}
+Import-Module (Join-Path $PSScriptRoot 'ZeroCopyPS.Scripts.psm1')   # Invoke-ChildPwsh
 
 # ================================================================================ main
 

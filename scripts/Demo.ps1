@@ -4,14 +4,14 @@
 End-to-end demo of ZeroCopyPS on loopback: echo server <- proxy <- clients, every byte checked.
 
 .DESCRIPTION
-1. Starts an echo server on 127.0.0.1:<free port> inside this process (a TcpListener served by a
-   thread job; it serves a fixed number of connections, has a deadline, and then exits).
+1. Starts an echo service on 127.0.0.1:<free port> inside this process (scripts/EchoService.psm1, the
+   same one the README's Pester example uses: a TcpListener served by a thread job, with a deadline).
 2. Starts `Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:<echo port> -Name demo`.
 3. Pushes traffic through the proxy: -Connections parallel connections each send
    -BytesPerConnection random bytes and read them back (SHA-256 compared), plus
    -PingPongConnections connections doing -PingPongRounds 64-byte round trips.
 4. Shows `Get-ZeroCopyProxy -Name demo | Format-List` and the per-connection statistics from
-   Receive-Job, then stops the proxy, removes its job and stops the echo server.
+   Receive-Job, then stops the proxy, removes its job and stops the echo service.
 
 Exits 0 only if every byte came back intact; 1 otherwise. Only loopback addresses are used.
 
@@ -38,6 +38,7 @@ if (-not (Test-Path -LiteralPath (Join-Path $modulePath 'ZeroCopyPS.psd1'))) {
     exit 1
 }
 Import-Module $modulePath -ErrorAction Stop
+Import-Module (Join-Path $PSScriptRoot 'EchoService.psm1')
 
 function Write-Section([string] $Title) {
     Write-Host ''
@@ -65,69 +66,18 @@ function New-LoopbackClient([int] $Port) {
     $client
 }
 
-# The echo server runs in a thread job (same process, its own runspace) so that it needs no
-# second process and no port handshake: the listener is bound here and handed over as a live
-# object. Each accepted connection is echoed by Stream.CopyToAsync(itself), which runs on the
-# .NET thread pool; the job's loop only accepts and reaps. It stops after $MaxConnections
-# connections have come and gone, at its deadline, or when the listener is stopped.
-$echoServer = {
-    param([System.Net.Sockets.TcpListener] $Listener, [int] $MaxConnections, [int] $TimeoutSeconds)
-    $ErrorActionPreference = 'Stop'
-    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-    $sessions = [System.Collections.Generic.List[object]]::new()
-    $accepted = 0
-    $acceptTask = $null
-    $stoppedBy = 'served all connections'
-    try {
-        while ($true) {
-            if ([DateTime]::UtcNow -ge $deadline) { $stoppedBy = 'deadline'; break }
-            if ($null -eq $acceptTask -and $accepted -lt $MaxConnections) {
-                $acceptTask = $Listener.AcceptTcpClientAsync()
-            }
-            if ($null -ne $acceptTask -and $acceptTask.Wait(20)) {
-                $client = $acceptTask.Result
-                $acceptTask = $null
-                $accepted++
-                $client.NoDelay = $true
-                $stream = $client.GetStream()
-                $sessions.Add([pscustomobject]@{ Client = $client; Echo = $stream.CopyToAsync($stream, 65536) })
-            }
-            elseif ($null -eq $acceptTask) {
-                Start-Sleep -Milliseconds 20
-            }
-            foreach ($done in @($sessions | Where-Object { $_.Echo.IsCompleted })) {
-                $done.Client.Dispose()
-                [void]$sessions.Remove($done)
-            }
-            if ($accepted -ge $MaxConnections -and $sessions.Count -eq 0) { break }
-        }
-    }
-    catch {
-        # Listener.Stop() from the demo ends a pending accept with an exception: a normal stop.
-        $stoppedBy = 'listener stopped'
-    }
-    finally {
-        foreach ($s in $sessions) { $s.Client.Dispose() }
-    }
-    [pscustomobject]@{ Accepted = $accepted; StoppedBy = $stoppedBy }
-}
-
-$listener = $null
-$echoJob = $null
+$echo = $null
 $proxyJob = $null
 $allMatched = $false
 $exitCode = 1
 $cleanupFailed = $false
 $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($TimeoutSeconds))
 try {
-    Write-Section 'Echo server'
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    $echoPort = $listener.LocalEndpoint.Port
+    Write-Section 'Echo service'
+    $echo = Start-EchoService -TimeoutSeconds ($TimeoutSeconds * 3)
+    $echoPort = $echo.Port
     $totalConnections = $Connections + $PingPongConnections
-    $echoJob = Start-ThreadJob -Name 'zerocopyps-demo-echo' -ScriptBlock $echoServer `
-        -ArgumentList $listener, $totalConnections, ($TimeoutSeconds * 3)
-    Write-Host "echo server on 127.0.0.1:$echoPort (serves $totalConnections connections, then exits)"
+    Write-Host "echo service on $($echo.Endpoint)"
 
     Write-Section 'Proxy'
     $proxyJob = Start-ZeroCopyProxy -Listen '127.0.0.1:0' -Target "127.0.0.1:$echoPort" -Name demo
@@ -254,12 +204,9 @@ finally {
             $cleanupFailed = $true
         }
     }
-    if ($listener) { $listener.Stop() }
-    if ($echoJob) {
-        $null = Wait-Job -Job $echoJob -Timeout 10
-        $echo = Receive-Job -Job $echoJob -ErrorAction SilentlyContinue
-        if ($echo) { Write-Host "echo server: accepted $($echo.Accepted) connections, stopped ($($echo.StoppedBy))" }
-        Remove-Job -Job $echoJob -Force
+    if ($echo) {
+        $served = $echo | Stop-EchoService
+        if ($served) { Write-Host "echo service: accepted $($served.Accepted) connections, stopped" }
     }
     $cts.Dispose()
 }

@@ -106,6 +106,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
 $RepoRoot = Split-Path -Parent $PSScriptRoot
+Import-Module (Join-Path $PSScriptRoot 'ZeroCopyPS.Scripts.psm1') -Force
 Import-Module (Join-Path $PSScriptRoot 'soak/Soak.psm1') -Force
 Import-Module (Join-Path $PSScriptRoot 'soak/SoakReport.psm1') -Force
 
@@ -113,7 +114,8 @@ $OutputPath = [IO.Path]::GetFullPath($OutputPath, (Get-Location).Path)
 $ModulePath = [IO.Path]::GetFullPath($ModulePath, (Get-Location).Path)
 $Work = Join-Path ([IO.Path]::GetTempPath()) "zcps-soak-$PID"
 $Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
-$LoadGen = Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.LoadGen/bin/Release/net10.0/ZeroCopyPS.LoadGen'
+$LoadGenBin = Join-Path $RepoRoot 'out/bin/ZeroCopyPS.LoadGen'   # Build-RepoProject's folder: no target framework in the path
+$LoadGen = Join-Path $LoadGenBin 'ZeroCopyPS.LoadGen'
 $LoadSeconds = $Minutes * 60
 # Every wait below is bounded by this: the client's own deadline plus its longest possible exchange.
 $HardLimitSeconds = $LoadSeconds + 180
@@ -121,8 +123,6 @@ $Failures = [System.Collections.Generic.List[string]]::new()
 $Samples = [System.Collections.Generic.List[object]]::new()
 $keep = [bool]$KeepRecords
 $exitCode = 1
-
-function Write-Step([string] $Message) { Write-Host "==> $Message" }
 
 function Read-HostStatus {
     $path = Join-Path $Work 'status.json'
@@ -157,8 +157,7 @@ try {
     }
     if (-not $NoBuild) {
         Write-Step 'dotnet build benchmarks/ZeroCopyPS.LoadGen (Release)'
-        & dotnet build (Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.LoadGen/ZeroCopyPS.LoadGen.csproj') -c Release -nologo -v quiet | Out-Host
-        if ($LASTEXITCODE -ne 0) { throw 'Building the load generator failed.' }
+        $null = Build-RepoProject 'benchmarks/ZeroCopyPS.LoadGen/ZeroCopyPS.LoadGen.csproj' -Output $LoadGenBin
     }
 
     $server = Start-TrackedProcess -Name 'server' -File $LoadGen -Directory $Work -List $Started -Arguments @(

@@ -40,6 +40,7 @@ param(
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+Import-Module (Join-Path $PSScriptRoot 'ZeroCopyPS.Scripts.psm1')   # Invoke-ChildPwsh
 
 $temp = Join-Path ([IO.Path]::GetTempPath()) ('zcps-pack-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $exit = 0
@@ -72,31 +73,13 @@ Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
 Compress-PSResource -Path $Source -DestinationPath $Destination
 '@
 
-    $self = [Environment]::ProcessPath
-    $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-    $prefix = @()
-    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet' -and (Test-Path -LiteralPath $pwshDll)) { $prefix = @($pwshDll) }
-
-    $saved = @{}
     $isolated = @{
         HOME            = $home_
         XDG_CONFIG_HOME = Join-Path $home_ '.config'
         XDG_DATA_HOME   = Join-Path $home_ '.local/share'
         XDG_CACHE_HOME  = Join-Path $home_ '.cache'
     }
-    Push-Location -LiteralPath $work
-    try {
-        foreach ($name in $isolated.Keys) {
-            $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-            [Environment]::SetEnvironmentVariable($name, $isolated[$name])
-        }
-        & $self @prefix -NoProfile -NonInteractive -File $script -Source $ModulePath -Destination $packed | Out-Host
-        $rc = $LASTEXITCODE
-    }
-    finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-        Pop-Location
-    }
+    $rc = Invoke-ChildPwsh @('-File', $script, '-Source', $ModulePath, '-Destination', $packed) -Environment $isolated -WorkingDirectory $work
     if ($rc -ne 0) { throw "Compress-PSResource failed (exit $rc)." }
 
     $nupkg = Join-Path $packed "$ModuleName.$version.nupkg"
@@ -112,7 +95,7 @@ Compress-PSResource -Path $Source -DestinationPath $Destination
         $entries = @($zip.Entries | ForEach-Object { $_.FullName -replace '\\', '/' })
     }
     finally { $zip.Dispose() }
-    $expected = "$ModuleName.nuspec", "$ModuleName.psd1", "$ModuleName.dll", "$ModuleName.format.ps1xml",
+    $expected = "$ModuleName.nuspec", "$ModuleName.psd1", "$ModuleName.dll", "$ModuleName.format.ps1xml", "$ModuleName.types.ps1xml",
         "en-US/$ModuleName.dll-Help.xml", "en-US/about_$ModuleName.help.txt"
     $expected += @($manifest.RequiredAssemblies | ForEach-Object { [IO.Path]::GetFileName($_) })
     $missing = @($expected | Where-Object { $_ -notin $entries })

@@ -1,9 +1,7 @@
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
-using ZeroCopyPS.Bench;
 using ZeroCopyPS.Engine;
 using ZeroCopyPS.Engine.Measurement;
-using PeerWorker = ZeroCopyPS.PeerWorker;
 
 namespace ZeroCopyPS.Benchmarks;
 
@@ -23,7 +21,7 @@ namespace ZeroCopyPS.Benchmarks;
 [WarmupCount(3)]
 public class SocketCopyBenchmarks
 {
-    private LoopbackPairListener _listener = null!;
+    private LoopbackSocketPairs _listener = null!;
     private SocketCopier _splice = null!;
     private SocketCopier _buffered = null!;
     private byte[] _message = null!;
@@ -40,7 +38,7 @@ public class SocketCopyBenchmarks
     [GlobalSetup]
     public void GlobalSetup()
     {
-        _listener = new LoopbackPairListener();
+        _listener = new LoopbackSocketPairs();
         _splice = new SocketCopier(CopyMode.Splice);
         _buffered = new SocketCopier(CopyMode.Buffered);
         _message = new byte[Size];

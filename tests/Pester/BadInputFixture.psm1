@@ -2,13 +2,16 @@
 What the bad-input cases refer to as '{name}' placeholders: closed and held loopback ports, a folder
 with a regular file, a directory and a symbolic link where a socket could go, a running proxy that
 holds a name, a Unix socket and an abstract name, a finished thread job, and a second runspace for
-the cases that must run with a deadline. Everything is created once per test file and removed after it.
-Needs TestServers.psm1 and the module under test imported first.
+the cases that must run with a deadline. Everything is created once per test file and removed after it. New-BadInputFixture also imports what a
+bad-input suite uses, for the whole session: TestHelpers.psm1, BadInput.psm1 and the module under test.
 #>
 
 Set-StrictMode -Version 3.0
 
-function New-BadInputFixture([Parameter(Mandatory)] [string] $Manifest) {
+function New-BadInputFixture {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force -Global
+    Import-Module (Join-Path $PSScriptRoot 'BadInput.psm1') -Force -Global
+    $Manifest = Import-TestModule
     $tag = [guid]::NewGuid().ToString('N').Substring(0, 8)
     # Short: a Unix socket path must fit in 107 bytes, and the cases append to it.
     $directory = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "zcps-bi-$tag")).FullName
@@ -64,6 +67,7 @@ function Invoke-WarmUp([int] $Closed, [int] $Held) {
 }
 
 function Remove-BadInputFixture($Fixture) {
+    if (-not $Fixture) { return }   # New-BadInputFixture failed: it removed what it had made itself
     if ($Fixture.Proxy) { $Fixture.Proxy | Remove-Job -Force }
     if ($Fixture.ThreadJob) { $Fixture.ThreadJob | Remove-Job -Force }
     if ($Fixture.Held) { $Fixture.Held.Dispose() }

@@ -1,5 +1,5 @@
 <#
-The proxy side of the fault tests, run in a child pwsh by ChildProcess.psm1 (Start-TestProxyChild).
+The proxy side of the fault tests, run in a child pwsh by TestHelpers.psm1 (Start-TestProxyChild).
 
 Job mode (default): starts Start-ZeroCopyProxy @ProxyArguments as a job and prints one line
   STARTED {"Ok":true,"Name":..,"Listen":[..],"Warnings":["WarningRecord: text"],"Pid":..}
@@ -45,7 +45,7 @@ function Start-Proxy([string] $Json) {
     }
 }
 
-function Get-ProxyJob { @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob') }
+function Get-ProxyJob { @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxy') }
 
 if ($Wait) {
     $arguments = $ProxyArguments | ConvertFrom-Json -AsHashtable

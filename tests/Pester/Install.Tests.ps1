@@ -4,9 +4,9 @@
 # under the home, so the real home must end up exactly as it was: that is asserted last.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:RepoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).ProviderPath
-    $script:TestServers = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot 'TestServers.psm1')).ProviderPath
+    $script:TestHelpers = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot 'TestHelpers.psm1')).ProviderPath
     $script:StagedManifest = Get-TestModuleManifest
     $script:StagedRoot = Split-Path -Parent $script:StagedManifest
     $script:Version = [string](Import-PowerShellDataFile -LiteralPath $script:StagedManifest)['ModuleVersion']
@@ -33,33 +33,13 @@ BeforeAll {
         )
         $file = Join-Path $TestDrive ('child-' + [guid]::NewGuid().ToString('N').Substring(0, 8) + '.ps1')
         Set-Content -LiteralPath $file -Value $Script -Encoding utf8NoBOM
-        $self = [Environment]::ProcessPath
-        $info = [System.Diagnostics.ProcessStartInfo]::new($self)
-        $pwshDll = Join-Path $PSHOME 'pwsh.dll'
-        if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet' -and (Test-Path -LiteralPath $pwshDll)) { $info.ArgumentList.Add($pwshDll) }
-        foreach ($a in @('-NoProfile', '-NonInteractive', '-File', $file) + $Arguments) { $info.ArgumentList.Add($a) }
-        $info.WorkingDirectory = $WorkingDirectory
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $info.UseShellExecute = $false
-        $info.Environment['NO_COLOR'] = '1'
-        $info.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
-        $info.Environment['POWERSHELL_UPDATECHECK'] = 'Off'
-        foreach ($key in $Environment.Keys) {
-            if ($null -eq $Environment[$key]) { [void]$info.Environment.Remove($key) } else { $info.Environment[$key] = [string]$Environment[$key] }
-        }
-        $process = [System.Diagnostics.Process]::Start($info)
-        try {
-            $stdout = $process.StandardOutput.ReadToEndAsync()
-            $stderr = $process.StandardError.ReadToEndAsync()
-            if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
-                $process.Kill($true)
-                throw "The child pwsh running $file did not finish within $TimeoutSeconds s."
-            }
-            $process.WaitForExit()
-            [pscustomobject]@{ ExitCode = $process.ExitCode; Output = ($stdout.Result + $stderr.Result).Trim() }
-        }
-        finally { $process.Dispose() }
+        $log = "$file.log"
+        $variables = @{ NO_COLOR = '1'; POWERSHELL_TELEMETRY_OPTOUT = '1'; POWERSHELL_UPDATECHECK = 'Off' }
+        foreach ($key in $Environment.Keys) { $variables[$key] = $Environment[$key] }
+        $exitCode = Invoke-ChildPwsh -Arguments (@('-File', $file) + $Arguments) -Environment $variables -WorkingDirectory $WorkingDirectory `
+            -TimeoutMinutes ($TimeoutSeconds / 60) -LogPath $log
+        if ($exitCode -eq 124) { throw "The child pwsh running $file did not finish within $TimeoutSeconds s." }
+        [pscustomobject]@{ ExitCode = $exitCode; Output = "$(Get-Content -Raw -LiteralPath $log)".Trim() }
     }
 
     # An isolated home: HOME and the XDG folders under it (created: PSResourceGet writes to the
@@ -199,10 +179,10 @@ $result | ConvertTo-Json | Set-Content -LiteralPath $ResultPath -Encoding utf8No
 
             # A fresh pwsh: import by name, proxy bytes to an echo server, stop, read statistics and help.
             $useResult = Join-Path $homePath 'use.json'
-            $use = Invoke-ChildScript -Environment $environment -WorkingDirectory $work -Arguments @($script:TestServers, $useResult) -Script @'
-param([string] $TestServers, [string] $ResultPath)
+            $use = Invoke-ChildScript -Environment $environment -WorkingDirectory $work -Arguments @($script:TestHelpers, $useResult) -Script @'
+param([string] $TestHelpers, [string] $ResultPath)
 $ErrorActionPreference = 'Stop'
-Import-Module $TestServers
+Import-Module $TestHelpers
 $available = @(Get-Module ZeroCopyPS -ListAvailable)
 Import-Module ZeroCopyPS
 $module = Get-Module ZeroCopyPS

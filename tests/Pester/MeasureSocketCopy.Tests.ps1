@@ -1,12 +1,12 @@
 # Measure-SocketCopy: typed measurements from the in-process copy benchmark, its error ids, and the
-# -Endpoint set against throw-away loopback peers (TestServers.psm1). Small sizes and few iterations:
+# -Endpoint set against throw-away loopback peers (TestHelpers.psm1). Small sizes and few iterations:
 # the tests assert counts, types and statuses, never how fast anything was.
 
 BeforeAll {
     $script:echo = $null
     $script:sink = $null
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Get-TestModuleManifest) -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $null = Import-TestModule
     $script:echo = New-TestEchoServer
     $script:sink = New-TestSinkServer
 
@@ -22,7 +22,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Get-Job | Where-Object { $_.PSJobTypeName -eq 'ZeroCopyProxyJob' } | Remove-Job -Force
+    Get-Job | Where-Object { $_.PSJobTypeName -eq 'ZeroCopyProxy' } | Remove-Job -Force
     if ($script:echo) { $script:echo.Dispose() }
     if ($script:sink) { $script:sink.Dispose() }
 }
@@ -34,13 +34,13 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
 
     It 'writes one SocketCopyMeasurement per mode, Splice and Buffered by default' {
         $default | Should -HaveCount 2
-        $default | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.SocketCopyMeasurement]) }
+        $default | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.Measurement.SocketCopyMeasurement]) }
         @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.CopyMode]::Splice, [ZeroCopyPS.Engine.CopyMode]::Buffered)
     }
 
     It 'counts the requested iterations and bytes, over TCP, with the copy path of its mode' {
         foreach ($m in $default) {
-            $m.Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed)
+            $m.Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Completed)
             $m.SkipReason | Should -BeNullOrEmpty
             $m.Transport | Should -Be 'Tcp'
             $m.SizeBytes | Should -Be 65536
@@ -88,13 +88,13 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
         $unix = @(Measure-SocketCopy -Transport Tcp, Unix -Size 8KB -Iterations 2)
         $unix | Should -HaveCount 4
         @($unix | Where-Object Transport -eq 'Unix') | Should -HaveCount 2
-        $unix | ForEach-Object { $_.Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed) }
+        $unix | ForEach-Object { $_.Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Completed) }
     }
 
     It 'measures Auto, the proxy default mode, when asked' {
         $auto = @(Measure-SocketCopy -Mode Auto -Size 64KB -Iterations 2)
         $auto | Should -HaveCount 1
-        $auto[0].Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Completed)
+        $auto[0].Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Completed)
         $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
     }
 
@@ -108,7 +108,7 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
 Describe 'Measure-SocketCopy where splice cannot run' -Skip:$IsLinux {
     It 'marks the measurement skipped with a reason instead of running a buffered copy as Splice' {
         $m = @(Measure-SocketCopy -Size 4KB -Iterations 1 -Mode Splice)
-        $m[0].Status | Should -Be ([ZeroCopyPS.MeasurementStatus]::Skipped)
+        $m[0].Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Skipped)
         $m[0].SkipReason | Should -Not -BeNullOrEmpty
         $m[0].Iterations | Should -Be 0
     }
@@ -150,7 +150,7 @@ Describe 'Measure-SocketCopy -Endpoint' {
     It 'measures bulk echo throughput and round trips of an echo server' {
         $m = Measure-SocketCopy -Endpoint $echo.EndPoint -BulkSize 1MB -RoundTrips 50
 
-        $m | Should -BeOfType ([ZeroCopyPS.EndpointMeasurement])
+        $m | Should -BeOfType ([ZeroCopyPS.Engine.Measurement.EndpointMeasurement])
         $m.Endpoint | Should -Be $echo.EndPoint
         $m.BulkBytes | Should -Be 1MB
         $m.BulkTime | Should -BeGreaterThan ([TimeSpan]::Zero)
@@ -205,12 +205,12 @@ Describe 'Measure-SocketCopy command surface' {
         $command = Get-Command Measure-SocketCopy
         $command.DefaultParameterSet | Should -Be 'Copy'
         @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Copy', 'Endpoint')
-        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.SocketCopyMeasurement])
-        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.EndpointMeasurement])
+        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.Engine.Measurement.SocketCopyMeasurement])
+        @($command.OutputType.Type) | Should -Contain ([ZeroCopyPS.Engine.Measurement.EndpointMeasurement])
     }
 
     It 'exposes get-only output properties' {
-        foreach ($type in [ZeroCopyPS.SocketCopyMeasurement], [ZeroCopyPS.EndpointMeasurement]) {
+        foreach ($type in [ZeroCopyPS.Engine.Measurement.SocketCopyMeasurement], [ZeroCopyPS.Engine.Measurement.EndpointMeasurement]) {
             $type.IsSealed | Should -BeTrue
             foreach ($property in $type.GetProperties()) {
                 [bool]($property.SetMethod -and $property.SetMethod.IsPublic) | Should -BeFalse -Because "$($type.Name).$($property.Name) is get-only"

@@ -1,14 +1,9 @@
-# The README's "Pester validation" example, run for real: a throw-away proxy in BeforeAll, traffic
-# through it, assertions on the ConnectionStatistics it emits. The only difference from the README:
-# the "service" here is a loopback echo server from TestServers.psm1.
-
+# tests/Pester/Readme.Validation.Tests.ps1: a throw-away proxy in front of a service, assertions on its statistics.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Get-TestModuleManifest) -Force
-    $service = New-TestEchoServer                                  # your service: 127.0.0.1:5432, say
-
-    # --- from README.md ---------------------------------------------------------------------
-    $proxy = Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target $service.EndPoint -Name validation -CopyMode Splice
+    Import-Module ZeroCopyPS
+    Import-Module (Join-Path $PSScriptRoot '../../scripts/EchoService.psm1')
+    $service = Start-EchoService                                   # your service instead, e.g. 127.0.0.1:5432
+    $proxy = Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target $service.Endpoint -Name validation -CopyMode Splice
     $port  = [int]($proxy.ListenEndPoints[0] -split ':')[-1]
 
     function Send-Through([int] $Bytes) {
@@ -26,19 +21,24 @@ BeforeAll {
         }
         finally { $client.Dispose() }
     }
+
+    function Receive-Statistics {                                  # the record appears when the proxy sees the close
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while (-not ($stats = Receive-Job $proxy) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $stats
+    }
 }
 
 AfterAll {
     $proxy | Remove-Job -Force                                     # stops the proxy, frees the port
-    $service.Dispose()
+    $service | Stop-EchoService
 }
 
 Describe 'the service behind a ZeroCopyPS proxy' {
     It 'gets every byte through, both ways, by splice' {
         Send-Through 10MB | Should -Be 10MB
 
-        $stats = $null
-        for ($i = 0; $i -lt 100 -and -not $stats; $i++) { $stats = Receive-Job $proxy; if (-not $stats) { Start-Sleep -Milliseconds 50 } }
+        $stats = Receive-Statistics
         $stats.BytesClientToTarget | Should -Be 10MB
         $stats.BytesTargetToClient | Should -Be 10MB
         $stats.CopyPathUsed        | Should -Be 'Splice'
@@ -48,6 +48,7 @@ Describe 'the service behind a ZeroCopyPS proxy' {
 
     It 'keeps serving after a client that sends nothing' {
         Send-Through 0 | Should -Be 0
+        (Receive-Statistics).BytesClientToTarget | Should -Be 0
         (Get-ZeroCopyProxy validation).TotalConnections | Should -Be 2
     }
 }

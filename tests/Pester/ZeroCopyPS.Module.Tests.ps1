@@ -2,8 +2,8 @@
 # argument transformation, formatting views and tab completion.
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Get-TestModuleManifest) -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $null = Import-TestModule
 }
 
 AfterAll {
@@ -99,7 +99,6 @@ Describe 'ZeroCopyPS cmdlets' {
 
 Describe 'ZeroCopyPS formatting' {
     It 'has a table and a list view for <TypeName>' -ForEach @(
-        @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyJob' }
         @{ TypeName = 'ZeroCopyPS.ZeroCopyProxyStatus' }
         @{ TypeName = 'ZeroCopyPS.Engine.ConnectionStatistics' }
     ) {
@@ -108,13 +107,16 @@ Describe 'ZeroCopyPS formatting' {
         $controls | Should -Contain 'ListControl'
     }
 
-    It 'shows a proxy job with its listen endpoint and target' {
+    It 'has no view of its own for ZeroCopyProxyJob, so PowerShell shows it as a job' {
+        Get-FormatData -TypeName 'ZeroCopyPS.ZeroCopyProxyJob' | Should -BeNullOrEmpty
+    }
+
+    It 'shows a proxy job with its listen endpoint (Location) and target (Command)' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'format-job'
         try {
             $text = $job | Out-String -Width 200
-            $text | Should -Match 'Listen\s+Target\s+HasMoreData'
-            $text | Should -Match ([regex]::Escape($job.ListenEndPoints[0]))
-            $text | Should -Match 'format-job\s+Running'
+            $text | Should -Match 'Id\s+Name\s+PSJobTypeName\s+State\s+HasMoreData\s+Location\s+Command'
+            $text | Should -Match ('format-job\s+ZeroCopyProxy\s+Running\s+False\s+' + [regex]::Escape($job.ListenEndPoints[0]) + '\s+-> 127\.0\.0\.1:9')
         }
         finally {
             $job | Remove-Job -Force
@@ -190,7 +192,8 @@ Describe 'ZeroCopyPS jobs among other jobs' {
     It 'records every option the proxy was started with in the job Command' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 127.0.0.1:9 -Name 'cmdline' -CopyMode Splice -IdleTimeout 90 -MaxConnections 7
         try {
-            $job.Command | Should -Match '^Start-ZeroCopyProxy '
+            $job.Command | Should -Match '^-> 127\.0\.0\.1:9 '
+            $job.Command | Should -Not -Match '-Name|-Listen|-Target' -Because 'the name and the listen side are shown beside it'
             $job.Command | Should -Match '-CopyMode Splice'
             $job.Command | Should -Match '-MaxConnections 7'
             $job.Command | Should -Match '-IdleTimeout 00:01:30'

@@ -59,6 +59,15 @@ BeforeDiscovery {
         P PassThru type 'yes' CannotConvertArgument -With @{ Name = 'badinput-absent' }
         P PassThru type @() CannotConvertArgument -With @{ Name = 'badinput-absent' }
         P PassThru type @{ On = 1 } CannotConvertArgument -With @{ Name = 'badinput-absent' }
+        foreach ($f in 'yes', @(), @{ On = 1 }) { P Force type $f CannotConvertArgument -With @{ Name = 'badinput-absent' } }
+        # -Force means no drain: with -DrainTimeout it is a contradiction, refused before any proxy is stopped.
+        P Force conflict $null ForceWithDrainTimeout -With @{ Name = '{taken}'; Force = $true; DrainTimeout = 5 } -Says 'DrainTimeout'
+        # -DrainTimeout: seconds or a TimeSpan, at most a day (zero resets at once, so it is valid).
+        foreach ($d in @(@('negative', -1, $V), @('negative', '-00:00:01', $V), @('huge', 86401, $V), @('huge', [TimeSpan]::MaxValue, $V), @('huge', 1e300, $T)
+                @('empty', '', $T), @('empty', $null, $T), @('whitespace', ' ', $T), @('wildcard', '*', $T), @('unicode', '１０', $T)
+                @('type', $true, $T), @('type', @(1, 2), $T), @('type', [double]::NaN, $T), @('type', '10s', $T))) {
+            P DrainTimeout $d[0] $d[1] $d[2] -With @{ Name = 'badinput-absent' }
+        }
 
         # Measure-SocketCopy -Endpoint: the rules of -Target (port 0 refused), one error per endpoint.
         foreach ($e in ':80', 'localhost:80:90', 'unix:', '300.1.1.1:80', '[fe80::1%nosuchif0]:80', '65536') { M Endpoint malformed $e InvalidEndpoint -NonTerminating }
@@ -138,17 +147,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'BadInput.psm1') -Force
-    $script:manifest = Get-TestModuleManifest
-    Import-Module $script:manifest -Force
     Import-Module (Join-Path $PSScriptRoot 'BadInputFixture.psm1') -Force
-    $script:fixture = New-BadInputFixture -Manifest $script:manifest
+    $script:fixture = New-BadInputFixture   # imports TestHelpers, BadInput and the module under test too
 }
 
-AfterAll {
-    if (Get-Variable fixture -Scope Script -ErrorAction SilentlyContinue) { Remove-BadInputFixture $script:fixture }
-}
+AfterAll { Remove-BadInputFixture $script:fixture }
 
 Describe 'Get-, Stop-ZeroCopyProxy and Measure-SocketCopy refuse bad input' {
     It '<Title>' -ForEach $OtherCases {
@@ -157,7 +160,7 @@ Describe 'Get-, Stop-ZeroCopyProxy and Measure-SocketCopy refuse bad input' {
 
     It 'has cases of every applicable kind for every parameter of <Command>' -ForEach @(
         @{ Command = 'Get-ZeroCopyProxy'; Cases = $OtherCases; NotApplicable = @{} }
-        @{ Command = 'Stop-ZeroCopyProxy'; Cases = $OtherCases; NotApplicable = @{} }
+        @{ Command = 'Stop-ZeroCopyProxy'; Cases = $OtherCases; NotApplicable = @{ 'DrainTimeout/zero' = '0 resets open connections at once' } }
         @{ Command = 'Measure-SocketCopy'; Cases = $OtherCases; NotApplicable = @{ 'PipeSize/zero' = '0 keeps the kernel default'; 'BulkSize/zero' = '0 skips the bulk phase' } }
     ) {
         Get-BadInputCoverageProblem $Command @($Cases | Where-Object Command -EQ $Command) $NotApplicable | Should -BeNullOrEmpty

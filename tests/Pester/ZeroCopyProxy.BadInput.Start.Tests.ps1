@@ -41,7 +41,8 @@ BeforeDiscovery {
             S $role type @{ Port = 80 } ParameterArgumentTransformationError
             S $role type $true ParameterArgumentTransformationError
             S $role type 80.5 ParameterArgumentTransformationError
-            S $role type { 80 } ParameterArgumentTransformationError
+            # -Listen and -Target bind by property name, so a script block is a delay-bind argument with no pipeline input.
+            S $role type { 80 } ScriptBlockArgumentNoInput
             S $role type ([ipaddress]'127.0.0.1') ParameterArgumentTransformationError
             S $role type ([datetime]::new(2000, 1, 1)) ParameterArgumentTransformationError
             S $role negative -1 InvalidEndpoint
@@ -110,7 +111,7 @@ BeforeDiscovery {
         foreach ($name in 'MaxConnections', 'ListenBacklog', 'MaxPipes') { S $name zero 0 $V; S $name empty '' $V; S $name whitespace ' ' $V }
 
         # Durations: a number is seconds (TimeSpanTransformation), the range is ValidateTimeSpan's.
-        foreach ($p in @(@('ConnectTimeout', 3601), @('IdleTimeout', 604801), @('HalfCloseTimeout', 604801), @('DrainTimeout', 86401))) {
+        foreach ($p in @(@('ConnectTimeout', 3601), @('IdleTimeout', 604801), @('HalfCloseTimeout', 604801), @('DrainTimeout', 86401), @('DnsCacheDuration', 86401))) {
             $name = $p[0]
             S $name negative -1 $V
             S $name negative '-00:00:01' $V
@@ -188,17 +189,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'BadInput.psm1') -Force
-    $script:manifest = Get-TestModuleManifest
-    Import-Module $script:manifest -Force
     Import-Module (Join-Path $PSScriptRoot 'BadInputFixture.psm1') -Force
-    $script:fixture = New-BadInputFixture -Manifest $script:manifest
+    $script:fixture = New-BadInputFixture   # imports TestHelpers, BadInput and the module under test too
 }
 
-AfterAll {
-    if (Get-Variable fixture -Scope Script -ErrorAction SilentlyContinue) { Remove-BadInputFixture $script:fixture }
-}
+AfterAll { Remove-BadInputFixture $script:fixture }
 
 Describe 'Start-ZeroCopyProxy refuses bad input' {
     It '<Title>' -ForEach $StartCases {
@@ -212,6 +207,7 @@ Describe 'Start-ZeroCopyProxy refuses bad input' {
             'EventLoopCount/zero' = '0 means one loop per processor'; 'HistoryLimit/zero' = '0 keeps no history'
             'PipeSize/zero' = '0 keeps the kernel default'; 'UnixSocketMode/zero' = '0 is a valid (if useless) mode'
             'IdleTimeout/zero' = '0 disables it'; 'HalfCloseTimeout/zero' = '0 disables it'; 'DrainTimeout/zero' = '0 stops at once'
+            'DnsCacheDuration/zero' = '0 looks the target up for every connection'
         }
         Get-BadInputCoverageProblem Start-ZeroCopyProxy $Cases $notApplicable | Should -BeNullOrEmpty
     }

@@ -4,18 +4,18 @@
 
 BeforeAll {
     $script:echo = $null   # AfterAll runs even when this block fails half-way
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Get-TestModuleManifest) -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $null = Import-TestModule
     $script:echo = New-TestEchoServer
 
     # Runs a start that must fail; returns its ErrorRecord and checks nothing was left behind.
     function Get-StartError([scriptblock] $Start) {
-        $before = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count
+        $before = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxy').Count
         $record = $null
         try { & $Start }
         catch { $record = $_ }
         if (-not $record) { throw 'Start-ZeroCopyProxy did not throw.' }
-        @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count | Should -Be $before -Because 'a failed start registers no job'
+        @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxy').Count | Should -Be $before -Because 'a failed start registers no job'
         $record
     }
 

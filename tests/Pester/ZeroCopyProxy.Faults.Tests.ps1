@@ -1,25 +1,22 @@
 # The fault suite of the hardening issue: a proxy under descriptor exhaustion, under signals, pointed
 # at itself, and listening on Unix paths that are not its own. Written against the behaviour the fixed
 # product will have; see each Describe for what it expects. Proxies that must be signalled or limited
-# run in a child pwsh (ChildProcess.psm1, ChildProxyHost.ps1), ended by PID in AfterAll or finally.
+# run in a child pwsh (TestHelpers.psm1, ChildProxyHost.ps1), ended by PID in AfterAll or finally.
 
 BeforeAll {
     $script:echo = $null   # AfterAll runs even when this block fails half-way
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'ChildProcess.psm1') -Force
-    Import-Module (Join-Path $PSScriptRoot 'FaultPeers.psm1') -Force
-    $script:manifest = Get-TestModuleManifest
-    Import-Module $script:manifest -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:manifest = Import-TestModule
     $script:echo = New-TestEchoServer
 
     # Starts a proxy that is expected to be refused; returns the error (or the job that started instead).
     function Invoke-RefusedStart([hashtable] $Arguments) {
-        $before = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count
+        $before = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxy').Count
         $job = $null; $record = $null
         try { $job = Start-ZeroCopyProxy @Arguments -ErrorAction Stop } catch { $record = $_ }
         [pscustomobject]@{
             Error = $record; Job = $job
-            JobsAdded = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxyJob').Count - $before
+            JobsAdded = @(Get-Job | Where-Object PSJobTypeName -EQ 'ZeroCopyProxy').Count - $before
             Summary = if ($record) { "it failed with '$($record.FullyQualifiedErrorId)': $record" } else { "it started instead (job $($job.Name), listening on $($job.ListenEndPoints -join ', '))" }
         }
     }
@@ -31,7 +28,7 @@ BeforeAll {
         $dir = New-TestTempDirectory
         $socketPath = Join-Path $dir 'p.sock'
         $port = Get-TestClosedPort
-        $source = [ZeroCopyPSTests.EndlessSource]::new()
+        $source = [ZeroCopyPS.TestSupport.EndlessSource]::new()
         $child = $null; $download = $null
         $run = [ordered]@{ Client = '(no end within 10 s)'; ClientBytes = 0; SourceSend = '(no end within 10 s)'; Exited = $false
             ExitCode = $null; SecondsToExit = $null; SocketFileBefore = $false; SocketFileAfterExit = $null; ChildOutput = '' }
@@ -43,7 +40,7 @@ BeforeAll {
                 if (-not $started.Ok) { throw "the child's proxy did not start: $($started.ErrorId) $($started.Message)" }
             }
             else { $null = Wait-TestChildLine -Child $child -Prefix 'WAITING ' }
-            $download = [ZeroCopyPSTests.Downloader]::new($port, 20000)
+            $download = [ZeroCopyPS.TestSupport.Downloader]::new($port, 20000)
             Wait-TestCondition { $download.BytesReceived -ge 1MB -or $download.Outcome.IsCompleted } -TimeoutSeconds 20 -Because 'a download through the proxy'
             if ($download.Outcome.IsCompleted) { throw "the download ended before the signal: $($download.Outcome.Result)" }
             $run.SocketFileBefore = Test-Path -LiteralPath $socketPath
@@ -121,7 +118,7 @@ Describe 'Fault: descriptor exhaustion under ulimit -n 256 (<Engine>)' -ForEach 
 
     It 'stays alive for 20 s with 1,000 clients on it, serving some and keeping the rest waiting or refused' {
         $port | Should -BeGreaterThan 0 -Because 'the proxy must have started'
-        $flood = $state.Flood = [ZeroCopyPSTests.ClientFlood]::new($port, 1000, 2000, 16)
+        $flood = $state.Flood = [ZeroCopyPS.TestSupport.ClientFlood]::new($port, 1000, 2000, 16)
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $flood.WaitConnectsSettled(15000) | Should -BeTrue -Because 'each connect is bounded by 2 s'
         $alive = -not $child.WaitForExit(20000)   # returns as soon as the child dies
@@ -221,7 +218,7 @@ Describe 'Fault: a live Unix socket with a full backlog' {
     It 'refuses it with ListenAddressInUse within 3 s and leaves the socket alone' {
         $dir = New-TestTempDirectory
         $path = Join-Path $dir 'full.sock'
-        $holder = [ZeroCopyPSTests.FullBacklogUnixListener]::new($path)
+        $holder = [ZeroCopyPS.TestSupport.FullBacklogUnixListener]::new($path)
         $shell = $null
         try {
             $holder.Full | Should -BeTrue -Because 'nonblocking connects must fill the backlog until EAGAIN'

@@ -1,11 +1,11 @@
 # The job contract of Start-ZeroCopyProxy: a ZeroCopyProxyJob that Get-Job, Receive-Job,
 # Wait-Job, Stop-Job and Remove-Job handle, and the typed objects it produces. All traffic is
-# on 127.0.0.1 against the loopback peers of TestServers.psm1.
+# on 127.0.0.1 against the loopback peers of TestHelpers.psm1.
 
 BeforeAll {
     $script:echo = $null   # AfterAll runs even when this block fails half-way
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    Import-Module (Get-TestModuleManifest) -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $null = Import-TestModule
     $script:echo = New-TestEchoServer
 }
 
@@ -22,7 +22,7 @@ Describe 'Start-ZeroCopyProxy (job)' {
 
         $job | Should -BeOfType ([ZeroCopyPS.ZeroCopyProxyJob])
         $job.JobStateInfo.State | Should -Be ([System.Management.Automation.JobState]::Running)
-        $job.PSJobTypeName | Should -Be 'ZeroCopyProxyJob'
+        $job.PSJobTypeName | Should -Be 'ZeroCopyProxy'
         $job.Name | Should -Be 'job-contract'
         $job.ProxyName | Should -Be 'job-contract'
         $job.Target | Should -Be $echo.EndPoint

@@ -5,9 +5,8 @@
 
 BeforeAll {
     $script:echo = $null   # AfterAll runs even when this block fails half-way
-    Import-Module (Join-Path $PSScriptRoot 'TestServers.psm1') -Force
-    $script:manifest = Get-TestModuleManifest
-    Import-Module $script:manifest -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:manifest = Import-TestModule
     $script:echo = New-TestEchoServer
 
     # Starts `Start-ZeroCopyProxy -Wait` in a fresh runspace; returns the PowerShell, its output and the async handle.

@@ -108,6 +108,7 @@ public class HardeningTests
     {
         // Before the fix one client became MaxConnections connections and the proxies wedged.
         int a = FreePort(), b = FreePort();
+        while (b == a) b = FreePort();   // a port just released may be handed out again
         using var first = Start(a, b, engine);
         using var second = Start(b, a, engine);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -11,12 +11,8 @@ public class SocketCopierTests
 {
     private static (Socket Client, Socket Server) Pair()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.Connect(listener.LocalEndPoint!);
-        return (client, listener.Accept());
+        using var pairs = new LoopbackSocketPairs();
+        return pairs.CreatePair();
     }
 
     [Theory]

@@ -2,48 +2,20 @@ using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
 using ZeroCopyPS.Engine;
+using ZeroCopyPS.TestSupport;
 
 namespace ZeroCopyPS.Module.Tests;
 
 /// <summary>The cmdlets driven from C# through a hosted runspace, against real loopback sockets.</summary>
 public class HostedModuleTests
 {
-    private static (Socket Listener, int Port) StartEcho(CancellationToken token)
-    {
-        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        _ = Task.Run(async () =>
-        {
-            while (!token.IsCancellationRequested)
-            {
-                Socket peer;
-                try { peer = await listener.AcceptAsync(token); } catch (Exception) { return; }
-                _ = Task.Run(async () =>
-                {
-                    using (peer)
-                    {
-                        byte[] buffer = new byte[65536];
-                        int n;
-                        while ((n = await peer.ReceiveAsync(buffer, SocketFlags.None)) > 0)
-                            await peer.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
-                        peer.Shutdown(SocketShutdown.Send);
-                    }
-                });
-            }
-        });
-        return (listener, ((IPEndPoint)listener.LocalEndPoint!).Port);
-    }
-
     [Fact]
     public void Start_returns_a_running_job_whose_statistics_count_every_byte()
     {
-        using var stop = new CancellationTokenSource();
-        var (echo, port) = StartEcho(stop.Token);
-        using (echo)
+        using var echo = TestServer.Echo();
         using (var session = new ModuleSession())
         {
-            PSObject job = Assert.Single(session.Invoke($"Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target 127.0.0.1:{port} -Name hosted"));
+            PSObject job = Assert.Single(session.Invoke($"Start-ZeroCopyProxy -Listen 127.0.0.1:0 -Target {echo.Endpoint} -Name hosted"));
             Assert.Equal("ZeroCopyPS.ZeroCopyProxyJob", job.BaseObject.GetType().FullName);
             Assert.Equal("Running", session.Invoke("(Get-Job -Name hosted).State.ToString()")[0].BaseObject);
 
@@ -64,12 +36,8 @@ public class HostedModuleTests
             }
 
             ConnectionStatistics? stats = null;
-            for (int i = 0; i < 100 && stats is null; i++)
-            {
-                stats = session.Invoke("Receive-Job -Name hosted").Select(o => o.BaseObject).OfType<ConnectionStatistics>().FirstOrDefault();
-                if (stats is null) Thread.Sleep(50);
-            }
-            Assert.NotNull(stats);
+            Eventually.True(() => (stats = session.Invoke("Receive-Job -Name hosted").Select(o => o.BaseObject).OfType<ConnectionStatistics>().FirstOrDefault()) is not null,
+                TimeSpan.FromSeconds(10), "the connection's statistics");
             Assert.Equal(payload.Length, stats!.BytesClientToTarget);
             Assert.Equal(payload.Length, stats.BytesTargetToClient);
             Assert.Equal("hosted", stats.ProxyName);
@@ -77,7 +45,6 @@ public class HostedModuleTests
             session.Invoke("Stop-ZeroCopyProxy -Name hosted");
             Assert.Equal("Stopped", session.Invoke("(Get-Job -Name hosted).State.ToString()")[0].BaseObject);
         }
-        stop.Cancel();
     }
 
     [Theory]

@@ -6,7 +6,7 @@ namespace ZeroCopyPS.Module.Tests;
 
 /// <summary>
 /// A PowerShell runspace hosted in the test process (Microsoft.PowerShell.SDK) with the module
-/// imported: the staged module when the build provides it, else the project's build output.
+/// imported from the project's build output.
 /// </summary>
 public sealed class ModuleSession : IDisposable
 {
@@ -19,19 +19,12 @@ public sealed class ModuleSession : IDisposable
         Invoke($"Import-Module -Name '{ModulePath()}' -ErrorAction Stop");
     }
 
-    public static string ModulePath()
-    {
-        string? staged = Environment.GetEnvironmentVariable("ZEROCOPYPS_MODULE_PATH");
-        if (!string.IsNullOrEmpty(staged) && File.Exists(Path.Combine(staged, "ZeroCopyPS.psd1")))
-            return Path.Combine(staged, "ZeroCopyPS.psd1");
-        // tests/ZeroCopyPS.Module.Tests/bin/<Configuration>/net10.0 → src/ZeroCopyPS/bin/<Configuration>/net8.0
-        string baseDir = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-        string configuration = Path.GetFileName(Path.GetDirectoryName(baseDir)!);
-        string repo = Path.GetFullPath(Path.Combine(baseDir, "../../../../.."));
-        string built = Path.Combine(repo, "src/ZeroCopyPS/bin", configuration, "net8.0/ZeroCopyPS.dll");
-        if (!File.Exists(built)) throw new FileNotFoundException("Build src/ZeroCopyPS first (or set ZEROCOPYPS_MODULE_PATH).", built);
-        return built;
-    }
+    /// <summary>
+    /// The module assembly this project references, the very file the tests' own code has loaded: importing
+    /// another copy (the staged one) into the same process would fail with "assembly with same name is already
+    /// loaded". The staged module, with its manifest and format files, is what the Pester suites import.
+    /// </summary>
+    public static string ModulePath() => typeof(ZeroCopyPS.ZeroCopyProxyJob).Assembly.Location;
 
     /// <summary>Runs a script; a terminating error surfaces as the RuntimeException it is.</summary>
     public Collection<PSObject> Invoke(string script, IDictionary<string, object?>? variables = null) =>

@@ -12,7 +12,8 @@ session clean and the dll unlocked.
 Why a JSON file: Pester's console output is meant for people, and its exit code (with -CI)
 wraps at 256. build.ps1 reads the counts from -ResultJson instead:
   passed, failed (FailedCount + FailedBlocksCount + FailedContainersCount, so a broken
-  BeforeAll or a file that does not parse counts as a failure), skipped, notRun, total, result.
+  BeforeAll or a file that does not parse counts as a failure), skipped, notRun, total, result,
+  and failedNames (each failed test, block or file, for build.ps1 to print).
 
 This script exits 0 whenever Pester ran to the end, whatever the test outcome; a non-zero exit
 (or a missing JSON file) means the runner itself broke.
@@ -45,6 +46,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 $env:PSModulePath = (Resolve-Path -LiteralPath $ModuleRoot).ProviderPath + [IO.Path]::PathSeparator + $env:PSModulePath
+# The staged module's folder too, so that a test can import it by name, as a user would (Import-Module ZeroCopyPS).
+if ($env:ZEROCOPYPS_MODULE_PATH) { $env:PSModulePath = (Split-Path -Parent $env:ZEROCOPYPS_MODULE_PATH) + [IO.Path]::PathSeparator + $env:PSModulePath }
 Import-Module Pester -RequiredVersion $PesterVersion -ErrorAction Stop
 
 $config = New-PesterConfiguration
@@ -73,6 +76,11 @@ $summary = [ordered]@{
     result  = [string]$run.Result
     failedBlocks     = [int]$run.FailedBlocksCount
     failedContainers = [int]$run.FailedContainersCount
+    failedNames      = @(
+        @($run.Failed | ForEach-Object { $_.ExpandedPath })
+        @($run.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block)" })
+        @($run.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
+    )
 }
 $dir = Split-Path -Parent $ResultJson
 if ($dir) { $null = New-Item -ItemType Directory -Force -Path $dir }

@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Reflection;
+using ZeroCopyPS.Engine;
+
+namespace ZeroCopyPS;
+
+/// <summary>
+/// Moves values between the parameters marked <see cref="ProxyOptionAttribute"/> and ProxyOptions: the
+/// engine's defaults into a new command (so a parameter left out, or not bound from a pipeline record, keeps
+/// the engine's default), the bound values into the options, and an option's name back to its parameter.
+/// Limits are not checked here: the parameter attributes quote ProxyOptionLimits, and ProxyOptions.Validate
+/// checks the same constants.
+/// </summary>
+internal static class ProxyOptionBinding
+{
+    private static readonly (PropertyInfo Parameter, PropertyInfo Option)[] Map = typeof(StartZeroCopyProxyCommand)
+        .GetProperties()
+        .Select(p => (Parameter: p, Mark: p.GetCustomAttribute<ProxyOptionAttribute>()))
+        .Where(p => p.Mark is not null)
+        .Select(p => (p.Parameter, typeof(ProxyOptions).GetProperty(p.Mark!.Option)
+            ?? throw new InvalidOperationException($"-{p.Parameter.Name} names ProxyOptions.{p.Mark.Option}, which does not exist.")))
+        .ToArray();
+
+    /// <summary>Gives every marked parameter of <paramref name="command"/> the engine's default.</summary>
+    public static void ApplyDefaults(StartZeroCopyProxyCommand command)
+    {
+        foreach ((PropertyInfo parameter, PropertyInfo option) in Map)
+            parameter.SetValue(command, Convert(option.GetValue(EngineDefaults.Options), parameter.PropertyType));
+    }
+
+    /// <summary>The options for one proxy: the endpoints and name given, every marked parameter's value.</summary>
+    public static ProxyOptions Build(StartZeroCopyProxyCommand command, IReadOnlyList<ProxyEndpoint> listen, ProxyEndpoint target, string name)
+    {
+        var options = new ProxyOptions(listen, target) { Name = name };
+        // Init-only setters are ordinary setters to reflection; the options are not shared before they are complete.
+        foreach ((PropertyInfo parameter, PropertyInfo option) in Map)
+            option.SetValue(options, Convert(parameter.GetValue(command), option.PropertyType));
+        return options;
+    }
+
+    /// <summary>The parameter of Start-ZeroCopyProxy that sets an engine option, or null when none does.</summary>
+    public static string? ParameterFor(string option) =>
+        Map.FirstOrDefault(m => m.Option.Name == option).Parameter?.Name;
+
+    /// <summary>The marked parameters, as (parameter, option) names: for help and tests that list them.</summary>
+    public static IEnumerable<(string Parameter, string Option)> Pairs => Map.Select(m => (m.Parameter.Name, m.Option.Name));
+
+    // Sizes are Int64 parameters (so 4GB gets a range message, not a conversion error) over Int32 options;
+    // they were range-checked at binding, so the conversion is exact.
+    private static object? Convert(object? value, Type type) =>
+        value is null || type.IsInstanceOfType(value) ? value : System.Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,208 @@
+using System.Management.Automation;
+using ZeroCopyPS.Engine;
+
+namespace ZeroCopyPS;
+
+/// <summary>
+/// Starts an L4 proxy. By default it runs as a background job (returned at once, like
+/// Start-ThreadJob); with -Wait it runs in the foreground and streams each closed connection's
+/// statistics to the pipeline until Ctrl+C. Every parameter but -Wait binds by property name, so
+/// a CSV or a psd1 of proxies starts them all in one pipeline (one proxy per input object).
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "ZeroCopyProxy", DefaultParameterSetName = JobSet, HelpUri = HelpUris.StartZeroCopyProxy)]
+[OutputType(typeof(ZeroCopyProxyJob), ParameterSetName = new[] { JobSet })]
+[OutputType(typeof(ConnectionStatistics), ParameterSetName = new[] { WaitSet })]
+public sealed class StartZeroCopyProxyCommand : PSCmdlet, IDisposable
+{
+    private const string JobSet = "Job";
+    private const string WaitSet = "Wait";
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Parameters marked [ProxyOption] start with the engine's defaults (ProxyOptions), the one place they are written.</summary>
+    public StartZeroCopyProxyCommand() => ProxyOptionBinding.ApplyDefaults(this);
+
+    /// <summary>Where to accept connections: PORT (every interface), HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [EndpointTransformation(AcceptsList = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NoCompletionCompleter))]
+    public string[] Listen { get; set; } = Array.Empty<string>();
+
+    /// <summary>Where to forward each connection: HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [EndpointTransformation]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NoCompletionCompleter))]
+    public string Target { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.CopyMode))]
+    public CopyMode CopyMode { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.Engine))]
+    public EngineKind Engine { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.MaxConnections))]
+    [ValidateRange(ProxyOptionLimits.MaxConnectionsMinimum, ProxyOptionLimits.MaxConnectionsMaximum)]
+    public int MaxConnections { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.ListenBacklog))]
+    [ValidateRange(ProxyOptionLimits.ListenBacklogMinimum, ProxyOptionLimits.ListenBacklogMaximum)]
+    public int ListenBacklog { get; set; }
+
+    /// <summary>A number is seconds; a TimeSpan or '00:00:10' works too.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.ConnectTimeout))]
+    [TimeSpanTransformation]
+    [ValidateTimeSpan(ProxyOptionLimits.ConnectTimeoutMaximumSeconds, AllowZero = false)]
+    public TimeSpan ConnectTimeout { get; set; }
+
+    /// <summary>Zero disables.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.IdleTimeout))]
+    [TimeSpanTransformation]
+    [ValidateTimeSpan(ProxyOptionLimits.InactivityTimeoutMaximumSeconds, AllowZero = true)]
+    public TimeSpan IdleTimeout { get; set; }
+
+    /// <summary>Zero disables.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.HalfCloseTimeout))]
+    [TimeSpanTransformation]
+    [ValidateTimeSpan(ProxyOptionLimits.InactivityTimeoutMaximumSeconds, AllowZero = true)]
+    public TimeSpan HalfCloseTimeout { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.DrainTimeout))]
+    [TimeSpanTransformation]
+    [ValidateTimeSpan(ProxyOptionLimits.DrainTimeoutMaximumSeconds, AllowZero = true)]
+    public TimeSpan DrainTimeout { get; set; }
+
+    /// <summary>How long a target name's addresses are used before they are looked up again; zero looks up per connection.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.DnsCacheDuration))]
+    [TimeSpanTransformation]
+    [ValidateTimeSpan(ProxyOptionLimits.DnsCacheDurationMaximumSeconds, AllowZero = true)]
+    public TimeSpan DnsCacheDuration { get; set; }
+
+    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default. Int64 so that 4GB gets ValidateByteSize's range message, not an Int32 conversion error.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.PipeSizeBytes))]
+    [ByteSizeTransformation]
+    [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
+    public long PipeSize { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.MaxPipes))]
+    [ValidateRange(ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum)]
+    public int MaxPipes { get; set; }
+
+    /// <summary>User-space buffer per buffered direction, in bytes (65536, 64KB, '64KiB'); Int64 for the same reason as PipeSize.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.BufferSizeBytes))]
+    [ByteSizeTransformation]
+    [ValidateByteSize(ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum)]
+    public long BufferSize { get; set; }
+
+    /// <summary>0 means one per processor.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.EventLoopCount))]
+    [ValidateRange(0, ProxyOptionLimits.EventLoopCountMaximum)]
+    public int EventLoopCount { get; set; }
+
+    /// <summary>
+    /// Permission bits of the socket file of a unix:/path listener: octal (660, '0600') or 'rw-rw----'.
+    /// Connecting needs write permission. Abstract sockets (unix:@name) have no file and no access control.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.UnixSocketMode))]
+    [UnixModeTransformation]
+    [ValidateRange(0, ProxyOptionLimits.UnixSocketModeMaximum)]
+    public int UnixSocketMode { get; set; }
+
+    /// <summary>Unread statistics (and, separately, unread errors) kept at most; the oldest go first.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int HistoryLimit { get; set; } = ZeroCopyProxyJob.DefaultHistoryLimit;
+
+    [Parameter(Mandatory = true, ParameterSetName = WaitSet)]
+    public SwitchParameter Wait { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        // Endpoints first: a malformed one is reported before any job, name or socket exists.
+        var listen = new List<ProxyEndpoint>(Listen.Length);
+        foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
+        ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
+        if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
+            ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
+
+        if (Wait) ForegroundProxy.Run(this, ProxyOptionBinding.Build(this, listen, target, Name ?? ForegroundProxy.DefaultName()), HistoryLimit, _stopping.Token);
+        else StartJob(listen, target);
+    }
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose() => _stopping.Dispose();
+
+    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
+    {
+        if (Name is not null && FindRunningProxy(Name) is { } sameName)
+            ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
+
+        // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
+        var job = new ZeroCopyProxyJob(StartReport.JobCommand(Target, MyInvocation.BoundParameters), Name, HistoryLimit);
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, job.Name);
+        ErrorRecord? failure = null;
+        if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
+            failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);
+
+        if (failure is null)
+        {
+            try
+            {
+                job.Start(options);
+            }
+            catch (Exception e)
+            {
+                failure = ProxyStartErrors.FromException(e, options);
+            }
+        }
+
+        if (failure is not null)
+        {
+            job.Dispose();
+            ThrowTerminatingError(failure);
+        }
+
+        JobRepository.Add(job);
+        job.StopWhenRunspaceCloses(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
+        StartReport.Write(this, options, job.ListenEndPoints, job.EffectiveMaxConnections, job.DescriptorLimit);
+        WriteObject(job);
+    }
+
+    private ProxyEndpoint ParseEndpoint(string text, EndpointRole role)
+    {
+        try
+        {
+            return EndpointArgument.Parse(text, role, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        }
+        catch (FormatException e)
+        {
+            ThrowTerminatingError(ProxyStartErrors.InvalidEndpoint(e, text, role.ToString()));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    private ZeroCopyProxyJob? FindRunningProxy(string name) =>
+        JobRepository.Jobs.OfType<ZeroCopyProxyJob>().FirstOrDefault(j =>
+            string.Equals(j.Name, name, StringComparison.OrdinalIgnoreCase)
+            && j.JobStateInfo.State is JobState.NotStarted or JobState.Running or JobState.Stopping);
+}

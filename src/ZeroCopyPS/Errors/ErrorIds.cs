@@ -1,0 +1,45 @@
+namespace ZeroCopyPS;
+
+/// <summary>
+/// Every error id the module writes, in one place: scripts match on them (the part of
+/// FullyQualifiedErrorId before the comma), docs/cmdlets list them, and the Pester suites assert them.
+/// One id per cause; see docs/ARCHITECTURE.md, "Cmdlet layer".
+/// </summary>
+internal static class ErrorIds
+{
+    // Start-ZeroCopyProxy, before anything runs (terminating).
+    public const string InvalidEndpoint = "InvalidEndpoint";
+    public const string InvalidProxyName = "InvalidProxyName";
+    public const string ProxyNameInUse = "ProxyNameInUse";
+    public const string ListenAddressInUse = "ListenAddressInUse";
+    public const string ListenPermissionDenied = "ListenPermissionDenied";
+    public const string ListenAddressNotAvailable = "ListenAddressNotAvailable";
+    public const string UnsupportedPlatform = "UnsupportedPlatform";
+    public const string ListenPathNotASocket = "ListenPathNotASocket";
+    public const string ListenDirectoryNotFound = "ListenDirectoryNotFound";
+    public const string ProxyTargetsItself = "ProxyTargetsItself";
+    public const string InvalidProxyOptions = "InvalidProxyOptions";
+    public const string ListenFailed = "ListenFailed";
+    public const string ProxyStartFailed = "ProxyStartFailed";
+
+    // A running proxy: per connection (non-terminating, on the job's Error stream), and the engine itself.
+    public const string TargetConnectFailed = "TargetConnectFailed";
+    public const string ConnectionReset = "ConnectionReset";
+    public const string ConnectionError = "ConnectionError";
+    public const string ProxyLoopDetected = "ProxyLoopDetected";
+    public const string ProxyEngineFaulted = "ProxyEngineFaulted";
+
+    // Get-, Stop-ZeroCopyProxy.
+    public const string ProxyNotFound = "ProxyNotFound";
+    public const string NotAProxyJob = "NotAProxyJob";
+    public const string InvalidProxyNamePattern = "InvalidProxyNamePattern";
+    public const string ForceWithDrainTimeout = "ForceWithDrainTimeout";
+
+    // Measure-SocketCopy.
+    public const string EndpointConnectFailed = "EndpointConnectFailed";
+    public const string EndpointNotEchoing = "EndpointNotEchoing";
+    public const string EndpointTimedOut = "EndpointTimedOut";
+    public const string EndpointMeasurementFailed = "EndpointMeasurementFailed";
+    public const string SocketCopyFailed = "SocketCopyFailed";
+    public const string MeasurementSetupFailed = "MeasurementSetupFailed";
+}
