@@ -39,7 +39,17 @@ public sealed class ProxyServer : IDisposable
     {
         try
         {
-            return PosixSignalRegistration.Create(signal, _ => StopAllForExit());
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                // With an access log open, SIGHUP is logrotate's "reopen" (docs/ARCHITECTURE.md, "Access log"):
+                // the process goes on.
+                if (signal == PosixSignal.SIGHUP && Logging.AccessLog.ReopenAll() > 0)
+                {
+                    context.Cancel = true;
+                    return;
+                }
+                StopAllForExit();
+            });
         }
         catch (Exception e) when (e is PlatformNotSupportedException or IOException)
         {
@@ -60,6 +70,7 @@ public sealed class ProxyServer : IDisposable
     }
 
     private readonly IProxyEngine _engine;
+    private Metrics.ProxyMetrics? _metrics;
     private readonly object _stopLock = new();
     private volatile bool _stopRequested;
 
@@ -114,7 +125,9 @@ public sealed class ProxyServer : IDisposable
         {
             EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
             DescriptorLimit = DescriptorBudget.Limit,
+            _metrics = runtime.Metrics,
         };
+        runtime.Metrics.Attach(() => engine.GetStatus(true));
         Running[server] = 0;
         return server;
     }
@@ -157,6 +170,7 @@ public sealed class ProxyServer : IDisposable
             finally
             {
                 Running.TryRemove(this, out _);
+                _metrics?.Detach();
             }
         }
     }

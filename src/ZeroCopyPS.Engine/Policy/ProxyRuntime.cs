@@ -22,7 +22,11 @@ internal sealed class ProxyRuntime
         ConnectTimeoutMs = Milliseconds(options.ConnectTimeout);
         IdleTimeoutMs = Milliseconds(options.IdleTimeout);
         HalfCloseTimeoutMs = Milliseconds(options.HalfCloseTimeout);
+        Metrics = new ZeroCopyPS.Engine.Metrics.ProxyMetrics(options.Name);
     }
+
+    /// <summary>This proxy's figures for the ZeroCopyPS meter (docs/ARCHITECTURE.md, "Metrics").</summary>
+    public ZeroCopyPS.Engine.Metrics.ProxyMetrics Metrics { get; }
 
     public ProxyOptions Options { get; }
 
@@ -66,6 +70,9 @@ internal sealed class ProxyRuntime
     /// <summary>A connection's statistics are final: counts them, hands them to the observer, frees its admission.</summary>
     public void Publish(ConnectionStatistics statistics)
     {
+        // Counted and queued for the access log before the observer hears of it (docs/ARCHITECTURE.md, "Metrics").
+        Metrics.OnClosed(statistics);
+        Options.AccessLog?.Write(statistics);
         try
         {
             Observer.OnConnectionClosed(statistics);
@@ -80,6 +87,7 @@ internal sealed class ProxyRuntime
 
     public void ReportFault(Exception error)
     {
+        Metrics.OnFault();
         try { Observer.OnEngineFaulted(error); } catch (Exception) { }
     }
 
