@@ -71,6 +71,7 @@ public sealed class ProxyServer : IDisposable
 
     private readonly IProxyEngine _engine;
     private Metrics.ProxyMetrics? _metrics;
+    private Listening.ListenContext? _listening;
     private readonly object _stopLock = new();
     private volatile bool _stopRequested;
 
@@ -115,9 +116,28 @@ public sealed class ProxyServer : IDisposable
 
         DescriptorBudget.Refresh();
         var runtime = new ProxyRuntime(options, observer);
-        IProxyEngine engine = kind == EngineKind.Epoll
-            ? Epoll.EpollEngine.Start(runtime)
-            : Managed.ManagedEngine.Start(runtime);
+        // With a hand-over path, the listeners of the instance serving it are taken over (docs/ARCHITECTURE.md, "Seamless restart").
+        var listening = Listening.ListenContext.Prepare(options);
+        IProxyEngine engine;
+        try
+        {
+            using (listening.Enter())
+                engine = kind == EngineKind.Epoll ? Epoll.EpollEngine.Start(runtime) : Managed.ManagedEngine.Start(runtime);
+        }
+        catch
+        {
+            listening.Abandon();
+            throw;
+        }
+        try
+        {
+            listening.Started();
+        }
+        catch
+        {
+            engine.Stop(TimeSpan.Zero);
+            throw;
+        }
         // Counted again with this proxy's own listeners and loops open: what is left is what it can serve.
         DescriptorBudget.Refresh();
         long affordable = (DescriptorBudget.Allowance - DescriptorBudget.Held) / DescriptorBudget.PerConnection;
@@ -126,6 +146,7 @@ public sealed class ProxyServer : IDisposable
             EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
             DescriptorLimit = DescriptorBudget.Limit,
             _metrics = runtime.Metrics,
+            _listening = listening,
         };
         runtime.Metrics.Attach(() => engine.GetStatus(true));
         Running[server] = 0;
@@ -150,6 +171,16 @@ public sealed class ProxyServer : IDisposable
         DescriptorLimit = DescriptorLimit,
     };
 
+    /// <summary>
+    /// Cancelled when the next instance took this proxy's listeners over <see cref="ProxyOptions.HandOverPath"/>
+    /// (it now accepts on the same sockets): the host should then <see cref="Stop()"/> this one, with its
+    /// drain. Never cancelled without a hand-over path. Callbacks run on a thread-pool thread.
+    /// </summary>
+    public CancellationToken ListenersHandedOver => _listening?.Taken ?? CancellationToken.None;
+
+    /// <summary>Listening sockets this proxy took over from the previous instance at start (0 without one).</summary>
+    public int ListenersTakenOver => _listening?.AdoptedCount ?? 0;
+
     /// <summary>Stops with the configured drain timeout.</summary>
     public void Stop() => Stop(Options.DrainTimeout);
 
@@ -165,6 +196,7 @@ public sealed class ProxyServer : IDisposable
             _stopRequested = true;
             try
             {
+                _listening?.Dispose(); // no hand-over of listeners that are about to close
                 _engine.Stop(WaitTime.Bounded(drainTimeout));
             }
             finally
