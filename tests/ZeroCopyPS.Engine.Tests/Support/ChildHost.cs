@@ -25,15 +25,20 @@ public static class ChildHost
         if (at < 0) return;
         var options = new Dictionary<string, string>();
         for (int i = at + 2; i + 1 < args.Length; i += 2) options[args[i].TrimStart('-')] = args[i + 1];
-        int code = args[at + 1] switch
+        // The host runs on a foreground thread of its own: the process lives on after the (empty) entry
+        // point returns, and this initializer returns at once, so no other thread ever waits for it.
+        new Thread(() =>
         {
-            "proxy" => Proxy(options),
-            "echo" => Echo(options),
-            "loop" => Loop(options).GetAwaiter().GetResult(),
-            _ => 2,
-        };
-        Console.Out.Flush();
-        Environment.Exit(code);
+            int code = args[at + 1] switch
+            {
+                "proxy" => Proxy(options),
+                "echo" => Echo(options),
+                "loop" => Loop(options).GetAwaiter().GetResult(),
+                _ => 2,
+            };
+            Console.Out.Flush();
+            Environment.Exit(code);
+        }) { IsBackground = false, Name = "child host" }.Start();
     }
 
     private static int Proxy(Dictionary<string, string> o)
@@ -81,7 +86,8 @@ public static class ChildHost
     private static async Task<int> Loop(Dictionary<string, string> o)
     {
         var result = await ConnectLoop.RunAsync(IPEndPoint.Parse(o["target"]), int.Parse(o.GetValueOrDefault("count", "2000")),
-            int.Parse(o.GetValueOrDefault("concurrency", "4")), TimeSpan.FromSeconds(double.Parse(o.GetValueOrDefault("lifetime", "120"))), null);
+            int.Parse(o.GetValueOrDefault("concurrency", "4")), TimeSpan.FromSeconds(double.Parse(o.GetValueOrDefault("lifetime", "120"))),
+            served => { if (served == int.Parse(o.GetValueOrDefault("count", "2000")) / 5) Console.WriteLine($"PROGRESS {served}"); });
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
