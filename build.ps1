@@ -61,7 +61,7 @@ $ResultsDir    = Join-Path $OutDir 'TestResults'
 $ToolsDir      = Join-Path $RepoRoot '.tools'
 $PesterVersion = '6.2.0'
 $ModuleFramework = Get-RepoProperty 'ModuleTargetFramework'
-$ModuleFiles   = 'ZeroCopyPS', 'ZeroCopyPS.Engine'                  # assemblies staged with their .pdb/.xml
+$ModuleFiles   = 'ZeroCopyPS', 'ZeroCopyPS.Engine', 'Prometheus.NetStandard', 'Microsoft.Extensions.ObjectPool'  # assemblies staged (with their .pdb/.xml when built here); the last two serve the metrics endpoint
 $ModuleData    = 'ZeroCopyPS.format.ps1xml', 'ZeroCopyPS.types.ps1xml'  # staged from the build output
 
 # Plain output from every child (dotnet, pwsh, Pester) so logs stay readable.

@@ -57,4 +57,10 @@ public static class ProxyOptionLimits
 
     /// <summary>Permission bits of a Unix socket file: rwxrwxrwx at most (no setuid, setgid or sticky bit).</summary>
     public const int UnixSocketModeMaximum = 0b111_111_111; // 0777
+
+    /// <summary>
+    /// A hand-over socket path is bound as a temporary name beside it (the path plus ".PID.tmp", at most 16
+    /// bytes more) and renamed over it; both must fit sockaddr_un's 107 bytes.
+    /// </summary>
+    public const int HandOverPathBytesMaximum = 90;
 }

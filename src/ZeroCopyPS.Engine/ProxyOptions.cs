@@ -119,6 +119,29 @@ public sealed class ProxyOptions
     /// </summary>
     public int UnixSocketMode { get; init; } = 0b110_110_000; // 0660
 
+    /// <summary>
+    /// Where each closed connection's record goes as one JSON line (docs/ARCHITECTURE.md, "Access log"),
+    /// or null. Opened by the caller (<see cref="Logging.AccessLog.Open(string)"/>), which disposes it after the
+    /// proxy stopped; writing never blocks the proxy, a full queue drops and counts.
+    /// </summary>
+    public Logging.AccessLog? AccessLog { get; init; }
+
+    /// <summary>
+    /// Binds TCP listeners with SO_REUSEPORT, so that several processes can listen on one port side by side
+    /// (the kernel spreads new connections over them). Unix socket paths cannot be shared this way; they
+    /// move to a new instance only through <see cref="HandOverPath"/>.
+    /// </summary>
+    public bool ReusePort { get; init; }
+
+    /// <summary>
+    /// A Unix socket path (absolute) for a seamless restart, as HAProxy's <c>-x</c>: at start the proxy asks
+    /// the instance serving this path for its listening sockets and listens on the same sockets (their
+    /// accept queues included, so no waiting client is refused or reset), then serves the path itself for
+    /// the next instance. The instance whose sockets were taken learns it through
+    /// <see cref="ProxyServer.ListenersHandedOver"/> and should then stop with its drain. Null: none.
+    /// </summary>
+    public string? HandOverPath { get; init; }
+
     /// <summary>Checks every option against <see cref="ProxyOptionLimits"/>; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {
@@ -149,6 +172,10 @@ public sealed class ProxyOptions
         AtMost(HalfCloseTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(HalfCloseTimeout));
         AtMost(DrainTimeout, ProxyOptionLimits.DrainTimeoutMaximumSeconds, nameof(DrainTimeout));
         AtMost(DnsCacheDuration, ProxyOptionLimits.DnsCacheDurationMaximumSeconds, nameof(DnsCacheDuration));
+        if (HandOverPath is not null && !Path.IsPathFullyQualified(HandOverPath))
+            throw new ArgumentException($"HandOverPath '{HandOverPath}' must be an absolute path.", nameof(HandOverPath));
+        if (HandOverPath is not null && System.Text.Encoding.UTF8.GetByteCount(HandOverPath) > ProxyOptionLimits.HandOverPathBytesMaximum)
+            throw new ArgumentOutOfRangeException(nameof(HandOverPath), HandOverPath, $"HandOverPath must be at most {ProxyOptionLimits.HandOverPathBytesMaximum} bytes long.");
     }
 
     private static void InRange(int value, int minimum, int maximum, string name)

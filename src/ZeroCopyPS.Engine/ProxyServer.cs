@@ -39,7 +39,17 @@ public sealed class ProxyServer : IDisposable
     {
         try
         {
-            return PosixSignalRegistration.Create(signal, _ => StopAllForExit());
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                // With an access log open, SIGHUP is logrotate's "reopen" (docs/ARCHITECTURE.md, "Access log"):
+                // the process goes on.
+                if (signal == PosixSignal.SIGHUP && Logging.AccessLog.ReopenAll() > 0)
+                {
+                    context.Cancel = true;
+                    return;
+                }
+                StopAllForExit();
+            });
         }
         catch (Exception e) when (e is PlatformNotSupportedException or IOException)
         {
@@ -60,6 +70,8 @@ public sealed class ProxyServer : IDisposable
     }
 
     private readonly IProxyEngine _engine;
+    private Metrics.ProxyMetrics? _metrics;
+    private Listening.ListenContext? _listening;
     private readonly object _stopLock = new();
     private volatile bool _stopRequested;
 
@@ -107,9 +119,28 @@ public sealed class ProxyServer : IDisposable
 
         DescriptorBudget.Refresh();
         var runtime = new ProxyRuntime(options, observer);
-        IProxyEngine engine = kind == EngineKind.Epoll
-            ? Epoll.EpollEngine.Start(runtime)
-            : Managed.ManagedEngine.Start(runtime);
+        // With a hand-over path, the listeners of the instance serving it are taken over (docs/ARCHITECTURE.md, "Seamless restart").
+        var listening = Listening.ListenContext.Prepare(options);
+        IProxyEngine engine;
+        try
+        {
+            using (listening.Enter())
+                engine = kind == EngineKind.Epoll ? Epoll.EpollEngine.Start(runtime) : Managed.ManagedEngine.Start(runtime);
+        }
+        catch
+        {
+            listening.Abandon();
+            throw;
+        }
+        try
+        {
+            listening.Started();
+        }
+        catch
+        {
+            engine.Stop(TimeSpan.Zero);
+            throw;
+        }
         // Counted again with this proxy's own listeners and loops open: what is left is what it can serve.
         DescriptorBudget.Refresh();
         long affordable = (DescriptorBudget.Allowance - DescriptorBudget.Held) / DescriptorBudget.PerConnection;
@@ -117,7 +148,10 @@ public sealed class ProxyServer : IDisposable
         {
             EffectiveMaxConnections = (int)Math.Clamp(affordable, 0, options.MaxConnections),
             DescriptorLimit = DescriptorBudget.Limit,
+            _metrics = runtime.Metrics,
+            _listening = listening,
         };
+        runtime.Metrics.Attach(() => engine.GetStatus(true));
         Running[server] = 0;
         return server;
     }
@@ -173,6 +207,16 @@ public sealed class ProxyServer : IDisposable
         DescriptorLimit = DescriptorLimit,
     };
 
+    /// <summary>
+    /// Cancelled when the next instance took this proxy's listeners over <see cref="ProxyOptions.HandOverPath"/>
+    /// (it now accepts on the same sockets): the host should then <see cref="Stop()"/> this one, with its
+    /// drain. Never cancelled without a hand-over path. Callbacks run on a thread-pool thread.
+    /// </summary>
+    public CancellationToken ListenersHandedOver => _listening?.Taken ?? CancellationToken.None;
+
+    /// <summary>Listening sockets this proxy took over from the previous instance at start (0 without one).</summary>
+    public int ListenersTakenOver => _listening?.AdoptedCount ?? 0;
+
     /// <summary>Stops with the configured drain timeout.</summary>
     public void Stop() => Stop(Options.DrainTimeout);
 
@@ -189,11 +233,13 @@ public sealed class ProxyServer : IDisposable
             try
             {
                 _runtime.StopHealthChecks();
+                _listening?.Dispose(); // no hand-over of listeners that are about to close
                 _engine.Stop(WaitTime.Bounded(drainTimeout));
             }
             finally
             {
                 Running.TryRemove(this, out _);
+                _metrics?.Detach();
             }
         }
     }

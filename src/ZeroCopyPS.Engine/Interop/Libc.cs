@@ -105,5 +105,17 @@ internal static unsafe class Libc
     [DllImport(Lib, SetLastError = true)]
     public static extern int closedir(nint directory);
 
+    // open(2) with a creation mode: the access log is opened O_APPEND (several processes may share one
+    // file) and O_NONBLOCK first (a FIFO without a reader must not hold up a proxy's start).
+    [DllImport(Lib, EntryPoint = "open", SetLastError = true)]
+    public static extern int open(byte* path, int flags, uint mode);
+
+    // sendmsg/recvmsg carry listening sockets to another process (SCM_RIGHTS) for a seamless restart.
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint sendmsg(int fd, byte* message, int flags);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint recvmsg(int fd, byte* message, int flags);
+
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

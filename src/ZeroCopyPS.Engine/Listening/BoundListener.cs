@@ -26,7 +26,13 @@ internal sealed class BoundListener
 
     public ProxyEndpoint Configured { get; }
 
-    public UnixSocketFile? SocketFile { get; }
+    /// <summary>The socket file this proxy removes at stop; an adopted socket's file becomes ours only once the hand-over is confirmed.</summary>
+    public UnixSocketFile? SocketFile { get; private set; }
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>A socket taken over from another instance now serves here: its file is this proxy's to remove.</summary>
+    public void TakeOwnership(UnixSocketFile? file) => SocketFile ??= file;
 
     /// <summary>The bound address (port 0 resolved); still readable after close.</summary>
     public EndPoint EndPoint { get; }

@@ -10,16 +10,24 @@ namespace ZeroCopyPS.Engine.Listening;
 /// </summary>
 internal static class ListenSocketFactory
 {
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+
     /// <summary>Every listener of the options; on any failure none is left bound.</summary>
     public static List<BoundListener> BindAll(ProxyOptions options)
     {
         var bound = new List<BoundListener>();
         try
         {
+            // A socket the previous instance handed over serves its address as it is (docs/ARCHITECTURE.md,
+            // "Seamless restart"); everything else is bound anew.
+            ListenContext? context = ListenContext.Current;
             foreach (ProxyEndpoint endpoint in options.Listen)
                 foreach (EndPoint address in AddressesFor(endpoint))
-                    bound.Add(Bind(endpoint, address, options));
+                    bound.Add(context?.TryAdopt(endpoint, address, address is UnixDomainSocketEndPoint && !endpoint.IsAbstractUnix ? address.ToString() : null)
+                        ?? Bind(endpoint, address, options));
             SelfTargetCheck.ThrowIfAnyTargetIsListener(options.Targets, bound);
+            context?.Bound(bound);
             return bound;
         }
         catch
@@ -69,6 +77,8 @@ internal static class ListenSocketFactory
         try
         {
             if (address is IPEndPoint { Address: var ip } && ip.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            // SO_REUSEPORT: another process (the next version, or a sibling for scale) may bind the same port.
+            if (options.ReusePort && address is IPEndPoint) socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
             socket.Bind(address);
             socket.Listen(options.ListenBacklog);
             return new BoundListener(socket, endpoint, null);

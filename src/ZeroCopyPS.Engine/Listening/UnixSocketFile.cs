@@ -63,6 +63,16 @@ internal sealed class UnixSocketFile
         return new UnixSocketFile(path, identity);
     }
 
+    /// <summary>The socket at <paramref name="path"/> as it is now (a socket taken over, a renamed hand-over socket); null if no socket is there.</summary>
+    public static UnixSocketFile? Adopt(string path)
+    {
+        if (!NativeFile.IsSupported) return null;
+        return NativeFile.Lstat(path, out FileIdentity identity, out _) == FileKind.Socket ? new UnixSocketFile(path, identity) : null;
+    }
+
+    /// <summary>The socket went to another instance, which removes the file when it stops: this proxy never will.</summary>
+    public void Relinquish() => Interlocked.Exchange(ref _removed, 1);
+
     /// <summary>Removes the path if it is still the socket this proxy created; anything else is left alone. Idempotent, any thread.</summary>
     public void RemoveIfStillOurs()
     {

@@ -28,7 +28,11 @@ internal sealed class ProxyRuntime
         Filter = new ClientFilter(options.AllowClients, options.DenyClients);
         _targets = NewPool(options.Targets, previous: null);
         if (options.HealthCheckInterval > TimeSpan.Zero) _healthChecker = new HealthChecker(this, options.HealthCheckInterval);
+        Metrics = new ZeroCopyPS.Engine.Metrics.ProxyMetrics(options.Name);
     }
+
+    /// <summary>This proxy's figures for the ZeroCopyPS meter (docs/ARCHITECTURE.md, "Metrics").</summary>
+    public ZeroCopyPS.Engine.Metrics.ProxyMetrics Metrics { get; }
 
     public ProxyOptions Options { get; }
 
@@ -82,6 +86,9 @@ internal sealed class ProxyRuntime
     /// <summary>A connection's statistics are final: counts them, hands them to the observer, frees its admission.</summary>
     public void Publish(ConnectionStatistics statistics)
     {
+        // Counted and queued for the access log before the observer hears of it (docs/ARCHITECTURE.md, "Metrics").
+        Metrics.OnClosed(statistics);
+        Options.AccessLog?.Write(statistics);
         try
         {
             Observer.OnConnectionClosed(statistics);
@@ -115,6 +122,7 @@ internal sealed class ProxyRuntime
 
     public void ReportFault(Exception error)
     {
+        Metrics.OnFault();
         try { Observer.OnEngineFaulted(error); } catch (Exception) { }
     }
 
