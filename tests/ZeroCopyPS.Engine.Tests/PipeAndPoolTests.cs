@@ -20,7 +20,7 @@ public class PipeAndPoolTests
             int n = await socket.ReceiveAsync(buffer, SocketFlags.None, token);
             if (n > 0 && buffer[0] == (byte)'D')
             {
-                await StreamPeer.SendAsync(socket, 8L * 1024 * 1024, 5, token); // a download the client reads late: it holds the only pipe
+                await StreamPeer.SendAsync(socket, 64L * 1024 * 1024, 5, token); // a download the client reads late: it holds the only pipe (more than loopback's socket buffers hold)
                 return;
             }
             Interlocked.Add(ref sunk, n);
@@ -39,7 +39,7 @@ public class PipeAndPoolTests
         await WaitFor(() => Interlocked.Read(ref sunk) >= burst, "the first burst to arrive, copied through a buffer");
 
         (_, long downloaded) = await StreamPeer.ReceiveAsync(holder, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal(8L * 1024 * 1024, downloaded);
+        Assert.Equal(64L * 1024 * 1024, downloaded);
         holder.Shutdown(SocketShutdown.Send); // the download's connection ends, both ways
         await WaitFor(() => proxy.Server.GetStatus().PipesInUse == 0, "the download to give its pipe back");
 

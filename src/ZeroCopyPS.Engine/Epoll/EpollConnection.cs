@@ -2,15 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using ZeroCopyPS.Engine.Interop;
 using ZeroCopyPS.Engine.Policy;
-using ZeroCopyPS.Engine.ProxyProtocol;
 
 namespace ZeroCopyPS.Engine.Epoll;
 
 /// <summary>
 /// One proxied connection on one event loop: the epoll engine's I/O for a <see cref="ConnectionCore"/>,
-/// which decides everything that is not I/O (docs/ARCHITECTURE.md, "Connection policy"). Looks up and
-/// connects the target (<see cref="EpollConnector"/>), then relays both directions until both reach
-/// EOF, a peer fails, or a timer expires. Touched only by its loop's thread.
+/// which decides everything that is not I/O (docs/ARCHITECTURE.md, "Connection policy"). Its intake
+/// (<see cref="EpollClientIntake"/>) and connect phase (<see cref="EpollTargetDialer"/>) run first, each
+/// dropped when done; then it relays both directions until both reach EOF, a peer fails, or a timer
+/// expires. Touched only by its loop's thread.
 /// </summary>
 internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
 {
@@ -24,9 +24,8 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     private readonly FileDescriptorHandle _client;
     private readonly bool _clientIsTcp;
     private int _clientSlot = -1;
+    private EpollClientIntake? _intake;
     private EpollTargetDialer? _dialer;
-    // While a connect of this process to this listener has not registered its port (LoopCheck.Wait), until when to ask again.
-    private long _loopCheckUntilMs;
     private FileDescriptorHandle? _target;
     private int _targetSlot = -1;
     private int _targetTag = -1;
@@ -71,50 +70,15 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             NativeSocket.SetOobInline(_client.Fd);
         }
         _core.Proxy.Live[_core.Id] = this;
-        _loopCheckUntilMs = _loop.NowMs + LoopGuard.RegistrationWaitMs;
-        CheckLoopThenGoOn();
+        _intake = new EpollClientIntake(_loop, this, _core, _client.Fd);
+        _intake.Begin();
     }
 
-    // Invariant: runs until the loop check answers, then either closes or starts the phase after accept;
-    // while it waits, client events only note what the relay must know (see OnEvents).
-    private void CheckLoopThenGoOn()
+    /// <summary>From the intake: the client may go on (no loop, its header read, admitted); connect a target.</summary>
+    public void OnClientKnown()
     {
-        switch (_core.CheckLoop(() => NativeSocket.GetLocalEndPoint(_client.Fd)))
-        {
-            case LoopCheck.Loop:
-                Close(CloseReason.ProxyLoop, _core.LoopText);
-                return;
-            case LoopCheck.Wait when _loop.NowMs < _loopCheckUntilMs:
-                _loop.ScheduleTimer(this, _loop.NowMs + 1);
-                return;
-        }
-        _loopCheckUntilMs = 0;
-        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
-        {
-            _loop.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
-            ReadProxyHeader(); // it may be there already: edge-triggered epoll will not say so again
-            return;
-        }
-        AfterClientKnown();
-    }
-
-    private void ReadProxyHeader()
-    {
-        EpollProxyHeaders.TryRead(_client.Fd, out var header, out var failure);
-        if (failure is { } f) Close(f.Reason, f.Text);
-        if (header is null) return;
-        _proxyDestination = header.Destination;
-        _core.OnProxyHeader(header.Source);
-        AfterClientKnown();
-    }
-
-    private void AfterClientKnown()
-    {
-        if (!_core.IsAdmitted)
-        {
-            Close(CloseReason.Denied, _core.DeniedText);
-            return;
-        }
+        _proxyDestination = _intake!.ProxyDestination;
+        _intake = null;
         _dialer = new EpollTargetDialer(_loop, this, _core);
         _dialer.NextTarget();
     }
@@ -142,7 +106,11 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             Close(CloseReason.ProxyLoop, _core.LoopText);
             return;
         }
-        if (!SendProxyHeader()) return;
+        if (EpollProxyHeaders.TrySend(_target.Fd, _core, _client.Fd, _proxyDestination) is { } headerFailure)
+        {
+            Close(CloseReason.Error, headerFailure);
+            return;
+        }
         if (_targetIsTcp)
         {
             NativeSocket.SetNoDelay(_target.Fd);
@@ -178,10 +146,9 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             if ((events & (Flags.EPOLLRDHUP | Flags.EPOLLHUP)) != 0) _clientHangupBeforeRelay = true;
             if ((events & Flags.EPOLLPRI) != 0) _clientUrgentBeforeRelay = true;
         }
-        if (_loopCheckUntilMs != 0) return; // still asking whether it loops (CheckLoopThenGoOn)
-        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
+        if (_intake is not null)
         {
-            if (tag == ClientTag) ReadProxyHeader();
+            if (tag == ClientTag) _intake.OnClientEvents();
             return;
         }
         if (_core.Phase == ConnectionPhase.Connecting)
@@ -250,15 +217,9 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     public void OnTimer(long nowMilliseconds)
     {
         if (_closed) return;
-        if (_loopCheckUntilMs != 0)
+        if (_intake is not null)
         {
-            CheckLoopThenGoOn();
-            return;
-        }
-        if (_core.Phase == ConnectionPhase.ReadingProxyHeader)
-        {
-            if (nowMilliseconds >= _core.ProxyHeaderDeadlineMs) Close(CloseReason.BadProxyHeader, _core.ProxyHeaderTimeoutText);
-            else _loop.ScheduleTimer(this, _core.ProxyHeaderDeadlineMs);
+            _intake.OnTimer(nowMilliseconds);
             return;
         }
         if (_core.Phase == ConnectionPhase.Connecting)
@@ -301,18 +262,8 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         if (Step(ref _clientToTarget)) Step(ref _targetToClient);
     });
 
-    // The target learns who the client is before the client's first byte (HAProxy's send-proxy).
-    private bool SendProxyHeader()
-    {
-        ProxyProtocolVersion version = _core.Proxy.Options.SendProxyProtocol;
-        if (version == ProxyProtocolVersion.None) return true;
-        EndPoint? destination = _proxyDestination ?? NativeSocket.GetLocalEndPoint(_client.Fd);
-        if (EpollProxyHeaders.TrySend(_target!.Fd, version, _core.Client as IPEndPoint, destination) is not { } error) return true;
-        Close(CloseReason.Error, error);
-        return false;
-    }
-
-    private void Close(CloseReason reason, string? error)
+    /// <summary>Ends the connection (also from its intake and dialer): reset unless both streams really ended.</summary>
+    public void Close(CloseReason reason, string? error)
     {
         if (_closed) return;
         _closed = true;
@@ -322,14 +273,15 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         long inFlight = relaying ? _clientToTarget.BytesInFlight + _targetToClient.BytesInFlight : 0;
         if (_gracefulClose && reason is CloseReason.ClientClosed or CloseReason.TargetClosed) reason = CloseReason.Closed;
         bool abortive = ConnectionCore.IsAbortive(reason, inFlight, _gracefulClose);
-        DirectionTotals clientToTarget = relaying ? Totals(ref _clientToTarget, abortive && _targetIsTcp) : default;
-        DirectionTotals targetToClient = relaying ? Totals(ref _targetToClient, abortive && _clientIsTcp) : default;
+        DirectionTotals clientToTarget = relaying ? _clientToTarget.TakeTotals(_context, abortive && _targetIsTcp) : default;
+        DirectionTotals targetToClient = relaying ? _targetToClient.TakeTotals(_context, abortive && _clientIsTcp) : default;
         // A cut stream must not look complete to a peer: reset (a Unix leg cannot carry a reset; its peer reads EOF).
         if (abortive)
         {
             if (_clientIsTcp) NativeSocket.SetAbortiveClose(_client.Fd);
             if (_target is not null && _targetIsTcp) NativeSocket.SetAbortiveClose(_target.Fd);
         }
+        _intake = null;
         _dialer?.AbandonAll();
         LoopGuard.RemoveOutgoing(_targetLocalEndPoint, _core.Target);
         if (_clientSlot >= 0) _loop.Forget(_clientSlot);
@@ -337,15 +289,5 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         _client.Dispose();
         _target?.Dispose();
         _engine.OnConnectionClosed(_core.Finish(reason, error, clientToTarget, targetToClient, abortive));
-    }
-
-    // Read before the sockets close: what the destination's send queue still holds is what a reset discards.
-    private DirectionTotals Totals(ref RelayDirection direction, bool sendQueueIsLost)
-    {
-        long unsent = sendQueueIsLost ? Math.Min(NativeSocket.SendQueueBytes(direction.DestinationFd), direction.BytesDelivered) : 0;
-        var totals = new DirectionTotals(direction.BytesDelivered, direction.BytesSpliced, direction.BytesCopied,
-            direction.BytesInFlight, unsent, direction.LastWriteSpliced, direction.Fallback, direction.Finished);
-        direction.Release(_context);
-        return totals;
     }
 }

@@ -48,12 +48,17 @@ internal static unsafe class EpollProxyHeaders
     }
 
     /// <summary>
-    /// Writes our header to a freshly connected target; null when it went, else why not. The header is
-    /// far smaller than a fresh connection's send buffer, so one write takes it whole.
+    /// Writes our header to a freshly connected target, when the proxy sends one (HAProxy's send-proxy: the
+    /// target learns who the client is before the client's first byte); null when it went or none is
+    /// sent, else why not. The header is far smaller than a fresh connection's send buffer, so one write
+    /// takes it whole. <paramref name="destination"/>: what the client's own header named, else null
+    /// (the client socket's local address is used).
     /// </summary>
-    public static string? TrySend(int targetFd, ProxyProtocolVersion version, IPEndPoint? source, EndPoint? destination)
+    public static string? TrySend(int targetFd, ConnectionCore core, int clientFd, EndPoint? destination)
     {
-        byte[] header = ProxyHeaderWriter.Build(version, source, destination);
+        ProxyProtocolVersion version = core.Proxy.Options.SendProxyProtocol;
+        if (version == ProxyProtocolVersion.None) return null;
+        byte[] header = ProxyHeaderWriter.Build(version, core.Client as IPEndPoint, destination ?? NativeSocket.GetLocalEndPoint(clientFd));
         nint written;
         fixed (byte* data = header) written = Libc.write(targetFd, data, (nuint)header.Length);
         if (written == header.Length) return null;

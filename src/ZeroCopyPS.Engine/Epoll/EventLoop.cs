@@ -31,13 +31,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly TimerQueue<IEventHandler> _timers = new();
     private readonly Action<Exception> _onLoopFault;
 
-    // Registration slots: epoll's u64 carries (generation << 32 | slot), so an event still queued for a
-    // descriptor that was closed and whose slot was reused in the same batch is recognised and dropped.
-    private IEventHandler?[] _handlers = new IEventHandler?[64];
-    private int[] _tags = new int[64];
-    private uint[] _generations = new uint[64];
-    private readonly Stack<int> _freeSlots = new();
-    private int _nextSlot = 1; // slot 0 is the wake-up eventfd
+    private readonly HandlerSlots _slots = new();
 
     private volatile bool _stopRequested;
     private bool _disposed;
@@ -78,18 +72,10 @@ internal sealed unsafe class EventLoop : IDisposable
     /// <summary>Adds a descriptor (edge-triggered) and returns its slot for <see cref="Forget"/> or <see cref="Unregister"/>.</summary>
     public int Register(int fd, uint events, IEventHandler handler, int tag)
     {
-        int slot = _freeSlots.Count > 0 ? _freeSlots.Pop() : _nextSlot++;
-        if (slot >= _handlers.Length)
-        {
-            Array.Resize(ref _handlers, _handlers.Length * 2);
-            Array.Resize(ref _tags, _tags.Length * 2);
-            Array.Resize(ref _generations, _generations.Length * 2);
-        }
-        _handlers[slot] = handler;
-        _tags[slot] = tag;
+        int slot = _slots.Take(handler, tag);
         if (!TryControl(Flags.EPOLL_CTL_ADD, fd, events | Flags.EPOLLET, slot, out int errno))
         {
-            ReleaseSlot(slot);
+            _slots.Release(slot);
             throw new NativeCallException("epoll_ctl(ADD)", errno);
         }
         return slot;
@@ -102,21 +88,14 @@ internal sealed unsafe class EventLoop : IDisposable
     public void Unregister(int slot, int fd)
     {
         TryControl(Flags.EPOLL_CTL_DEL, fd, 0, slot, out _);
-        ReleaseSlot(slot);
+        _slots.Release(slot);
     }
 
     /// <summary>
     /// Forgets a descriptor that is about to be closed: closing it removes it from the epoll set, so no
     /// EPOLL_CTL_DEL is spent; an event already fetched for it is dropped by the slot's generation.
     /// </summary>
-    public void Forget(int slot) => ReleaseSlot(slot);
-
-    private void ReleaseSlot(int slot)
-    {
-        _handlers[slot] = null;
-        _generations[slot]++;
-        _freeSlots.Push(slot);
-    }
+    public void Forget(int slot) => _slots.Release(slot);
 
     /// <summary>Counts a handler among the loop's live ones (a stop aborts them all).</summary>
     public void AddAlive(IEventHandler handler)
@@ -236,8 +215,7 @@ internal sealed unsafe class EventLoop : IDisposable
     {
         uint events = *(uint*)ev;
         ulong data = *(ulong*)(ev + DataOffset);
-        int slot = (int)(data & 0xFFFF_FFFF);
-        if (slot == 0)
+        if ((data & 0xFFFF_FFFF) == 0)
         {
             // Read, then clear: cleared first, a Post landing in between would write an eventfd count
             // that this read swallows, and with the flag left set no later Post would wake us again.
@@ -246,9 +224,7 @@ internal sealed unsafe class EventLoop : IDisposable
             Volatile.Write(ref _wakePending, 0);
             return;
         }
-        IEventHandler? handler = _handlers[slot];
-        if (handler is null || _generations[slot] != (uint)(data >> 32)) return;
-        int tag = _tags[slot];
+        if (_slots.Find(data, out int tag) is not { } handler) return;
         try
         {
             handler.OnEvents(tag, events);
@@ -283,7 +259,7 @@ internal sealed unsafe class EventLoop : IDisposable
     {
         byte* ev = stackalloc byte[16];
         *(uint*)ev = events;
-        *(ulong*)(ev + DataOffset) = ((ulong)_generations[slot] << 32) | (uint)slot;
+        *(ulong*)(ev + DataOffset) = _slots.EventData(slot);
         int result = Libc.epoll_ctl(_epoll.Fd, op, fd, ev);
         errno = result == 0 ? 0 : Libc.LastErrno;
         return result == 0;

@@ -7,9 +7,10 @@ namespace ZeroCopyPS.Engine.Epoll;
 /// One direction of a relay (source socket → destination socket), driven by its event loop thread
 /// only. Moves bytes with splice (socket → pipe → socket) or through a user-space buffer, and holds
 /// a pipe or a buffer only while it has bytes in flight.
-/// A mutable struct kept as a field of its connection: two per connection, no extra objects.
+/// A mutable struct kept as a field of its connection: two per connection, no extra objects. The two
+/// ways of moving bytes are in RelayDirection.Splice.cs and RelayDirection.Buffered.cs.
 /// </summary>
-internal unsafe struct RelayDirection
+internal unsafe partial struct RelayDirection
 {
     private SplicePipe? _pipe;
     private int _pipeBytes;
@@ -117,178 +118,6 @@ internal unsafe struct RelayDirection
         }
     }
 
-    // Invariant (docs/ARCHITECTURE.md, invariant 1; Go's splice_linux.go): the source is drained into the pipe only while the
-    // pipe is empty. So EAGAIN on drain means "source has nothing now" (wait for readable), and EAGAIN on
-    // pump means "destination is full" (wait for writable, without touching the source). A pipe never
-    // waits across a readability wait with bytes in it, so "pipe full" is never mistaken for "drained".
-    private RelayOutcome? RunSplice(RelayContext context, ref int budget)
-    {
-        while (true)
-        {
-            if (_pipeBytes > 0)
-            {
-                context.Counters.Syscalls++;
-                nint pumped = Libc.splice(_pipe!.ReadFd, null, DestinationFd, null, (nuint)_pipeBytes, Flags.SPLICE_F_NONBLOCK);
-                if (pumped > 0)
-                {
-                    _pipeBytes -= (int)pumped;
-                    BytesDelivered += pumped;
-                    BytesSpliced += pumped;
-                    LastWriteSpliced = true;
-                    Count(context, pumped, spliced: true);
-                    continue;
-                }
-                int errno = Libc.LastErrno;
-                if (pumped < 0 && errno == Errno.EAGAIN)
-                {
-                    WaitingForWritable = true;
-                    return RelayOutcome.Blocked;
-                }
-                // splice returning 0 from a non-empty pipe cannot happen; treat it like a broken destination.
-                return Fail("splice(pipe→destination)", RelaySide.Destination, pumped == 0 ? Errno.EPIPE : errno);
-            }
-
-            WaitingForWritable = false;
-            if (_sourceEof) return FinishAfterEof(context);
-            if (budget <= 0) return RelayOutcome.MoreWork;
-
-            // TCP urgent data: splice stops at the urgent mark and returns EAGAIN for ever (tcp_read_sock
-            // cannot step past it); read(2) can, and with SO_OOBINLINE forwards the byte in-band.
-            if (_urgentDataSeen)
-            {
-                ReturnPipe(context);
-                SwitchToBuffered(context, FallbackReason.UrgentData, permanent: true);
-                return null;
-            }
-
-            if (_pipe is null)
-            {
-                _pipe = context.Pipes.TryRent(out FallbackReason reason);
-                if (_pipe is null)
-                {
-                    SwitchToBuffered(context, reason, permanent: false);
-                    return null;
-                }
-            }
-
-            context.Counters.Syscalls++;
-            nint drained = Libc.splice(SourceFd, null, _pipe.WriteFd, null, (nuint)_pipe.CapacityBytes, Flags.SPLICE_F_NONBLOCK);
-            if (drained > 0)
-            {
-                _pipeBytes = (int)drained;
-                budget -= (int)drained;
-                continue;
-            }
-            if (drained == 0)
-            {
-                _sourceEof = true;
-                continue;
-            }
-            int drainErrno = Libc.LastErrno;
-            if (drainErrno == Errno.EAGAIN)
-            {
-                ReturnPipe(context);
-                return RelayOutcome.Blocked;
-            }
-            // docs/ARCHITECTURE.md, invariant 4: "not handled" only when nothing moved yet; later the same errno is a real failure.
-            // BytesSpliced, not BytesDelivered: Auto mode has copied bytes before its first splice.
-            if (FailureClassifier.Classify(drainErrno) == FailureKind.NotSupported && BytesSpliced == 0)
-            {
-                ReturnPipe(context);
-                SwitchToBuffered(context, FallbackReason.SpliceNotSupported, permanent: true);
-                return null;
-            }
-            return Fail("splice(source→pipe)", RelaySide.Source, drainErrno);
-        }
-    }
-
-    // Invariant: same as the splice path, with the buffer in the pipe's place. The source is read only
-    // while the buffer is empty, so every EAGAIN means exactly one thing. One addition: a short read
-    // that was written out without waiting counts as the source's EAGAIN (see the skip below); the
-    // splice path cannot do this, since a drain also comes back short when the pipe's slots are full.
-    private RelayOutcome? RunBuffered(RelayContext context, ref int budget)
-    {
-        while (true)
-        {
-            if (_bufferEnd > _bufferStart)
-            {
-                nint written;
-                context.Counters.Syscalls++;
-                fixed (byte* data = &_buffer![_bufferStart])
-                    written = Libc.write(DestinationFd, data, (nuint)(_bufferEnd - _bufferStart));
-                if (written > 0)
-                {
-                    _bufferStart += (int)written;
-                    BytesDelivered += written;
-                    BytesCopied += written;
-                    LastWriteSpliced = false;
-                    Count(context, written, spliced: false);
-                    continue;
-                }
-                int errno = Libc.LastErrno;
-                if (written < 0 && errno == Errno.EAGAIN)
-                {
-                    // While we wait, readiness of the source is ignored (see EpollConnection.OnEvents):
-                    // read it again afterwards, whatever the last read suggested.
-                    _lastReadDrainedSource = false;
-                    WaitingForWritable = true;
-                    return RelayOutcome.Blocked;
-                }
-                return Fail("write(destination)", RelaySide.Destination, written == 0 ? Errno.EPIPE : errno);
-            }
-
-            WaitingForWritable = false;
-            if (_sourceEof) return FinishAfterEof(context);
-            if (_switchToSplicePending)
-            {
-                _switchToSplicePending = false;
-                _lastReadDrainedSource = false; // the splice path drains to EAGAIN; the hint must not outlive it
-                ReturnBuffer(context);
-                _useSplice = true;
-                return null;
-            }
-            if (budget <= 0) return RelayOutcome.MoreWork;
-            // A stream socket's read comes back short only when its queue ran empty; any byte that
-            // arrives later raises a new edge. So the read that would only return EAGAIN is skipped
-            // (nginx does the same) unless a hang-up may be queued with no edge left to announce it.
-            if (_lastReadDrainedSource && !_sourceHangupSeen)
-            {
-                _lastReadDrainedSource = false;
-                EndOfBurst(context);
-                return RelayOutcome.Blocked;
-            }
-
-            _buffer ??= context.Buffers.Rent();
-            nint read;
-            context.Counters.Syscalls++;
-            fixed (byte* data = _buffer)
-                read = Libc.read(SourceFd, data, (nuint)_buffer.Length);
-            if (read > 0)
-            {
-                _bufferStart = 0;
-                _bufferEnd = (int)read;
-                budget -= (int)read;
-                _lastReadDrainedSource = read < _buffer.Length;
-                // Auto (HAProxy's splice-auto): a large read means this direction streams; splice from now on.
-                if (context.Mode == CopyMode.Auto && _spliceUsable && read >= context.AutoSpliceThresholdBytes)
-                    _switchToSplicePending = true;
-                continue;
-            }
-            if (read == 0)
-            {
-                _sourceEof = true;
-                continue;
-            }
-            int readErrno = Libc.LastErrno;
-            if (readErrno == Errno.EAGAIN)
-            {
-                EndOfBurst(context);
-                return RelayOutcome.Blocked;
-            }
-            return Fail("read(source)", RelaySide.Source, readErrno);
-        }
-    }
-
     // Half-close is data (docs/ARCHITECTURE.md, invariant 6): only once every byte of this direction is delivered does the
     // destination learn that no more will come; the other direction keeps running.
     private RelayOutcome FinishAfterEof(RelayContext context)
@@ -370,5 +199,17 @@ internal unsafe struct RelayDirection
         _pipeBytes = 0;
         ReturnBuffer(context);
         return lost;
+    }
+
+    /// <summary>
+    /// The direction's figures at close, then its pipe and buffer released. Read before the sockets close:
+    /// what the destination's send queue still holds is what a reset discards (<paramref name="sendQueueIsLost"/>).
+    /// </summary>
+    public DirectionTotals TakeTotals(RelayContext context, bool sendQueueIsLost)
+    {
+        long unsent = sendQueueIsLost ? Math.Min(NativeSocket.SendQueueBytes(DestinationFd), BytesDelivered) : 0;
+        var totals = new DirectionTotals(BytesDelivered, BytesSpliced, BytesCopied, BytesInFlight, unsent, LastWriteSpliced, Fallback, Finished);
+        Release(context);
+        return totals;
     }
 }

@@ -15,6 +15,8 @@ public sealed record ConnectionRecord
     public required int ProcessId { get; init; }
     public required long ConnectionId { get; init; }
     public required string ClientEndPoint { get; init; }
+    public required string? LoadBalancerEndPoint { get; init; }
+    public required string? Target { get; init; }
     public required string ListenEndPoint { get; init; }
     public required string TargetEndPoint { get; init; }
 
@@ -45,6 +47,8 @@ public sealed record ConnectionRecord
         ProcessId = Environment.ProcessId,
         ConnectionId = s.ConnectionId,
         ClientEndPoint = s.ClientEndPoint,
+        LoadBalancerEndPoint = s.LoadBalancerEndPoint,
+        Target = s.Target,
         ListenEndPoint = s.ListenEndPoint,
         TargetEndPoint = s.TargetEndPoint,
         StartTime = s.StartTime.UtcDateTime,

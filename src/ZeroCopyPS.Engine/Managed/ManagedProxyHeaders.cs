@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using ZeroCopyPS.Engine.Policy;
@@ -13,9 +12,10 @@ namespace ZeroCopyPS.Engine.Managed;
 internal static class ManagedProxyHeaders
 {
     /// <summary>
-    /// Reads exactly the header, never a byte of the stream after it: v2 says its length after 16 bytes;
-    /// v1 ends at its LF, read a byte at a time (at most 107). Returns why it was refused (null when
-    /// accepted) and the destination the header names.
+    /// Reads exactly the header, never a byte of the stream after it: peeks, and consumes only bytes that
+    /// are header for certain (all of an incomplete header, or exactly a complete one's length). After an
+    /// incomplete peek the socket is empty, so the next peek waits for new bytes. Returns why it was
+    /// refused (null when accepted) and the destination the header names.
     /// </summary>
     public static async Task<(string? Refused, EndPoint? Destination)> ReadAsync(Socket client, ConnectionCore core, object gate, CancellationToken token)
     {
@@ -23,25 +23,31 @@ internal static class ManagedProxyHeaders
         int have = 0;
         while (true)
         {
-            int want = have + 1;
-            if (have >= 16 && header.AsSpan(0, 12).SequenceEqual(ProxyHeaderParser.V2Signature))
-                want = 16 + BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(14, 2));
-            if (want > header.Length) want = header.Length;
-            while (have < want)
-            {
-                int n = await client.ReceiveAsync(header.AsMemory(have, want - have), SocketFlags.None, token).ConfigureAwait(false);
-                if (n == 0) return ("the client closed before sending a whole PROXY protocol header", null);
-                have += n;
-            }
-            switch (ProxyHeaderParser.Parse(header.AsSpan(0, have), out ProxyHeader? parsed, out string? error))
+            int peeked = await client.ReceiveAsync(header.AsMemory(have), SocketFlags.Peek, token).ConfigureAwait(false);
+            if (peeked == 0) return ("the client closed before sending a whole PROXY protocol header", null);
+            switch (ProxyHeaderParser.Parse(header.AsSpan(0, have + peeked), out ProxyHeader? parsed, out string? error))
             {
                 case ProxyHeaderStatus.Invalid:
                     return ("PROXY protocol header refused: " + error, null);
                 case ProxyHeaderStatus.Complete:
-                    lock (gate) core.OnProxyHeader(parsed!.Source);
+                    await ConsumeAsync(client, header, have, parsed!.Length, token).ConfigureAwait(false);
+                    lock (gate) core.OnProxyHeader(parsed.Source);
                     return (null, parsed.Destination);
             }
+            await ConsumeAsync(client, header, have, have + peeked, token).ConfigureAwait(false);
+            have += peeked;
             if (have == header.Length) return ("PROXY protocol header refused: longer than the specification allows", null);
+        }
+    }
+
+    // Reads bytes [from, to) of the header, which a peek has shown are there.
+    private static async Task ConsumeAsync(Socket client, byte[] header, int from, int to, CancellationToken token)
+    {
+        while (from < to)
+        {
+            int n = await client.ReceiveAsync(header.AsMemory(from, to - from), SocketFlags.None, token).ConfigureAwait(false);
+            if (n == 0) throw new SocketException((int)SocketError.ConnectionReset);
+            from += n;
         }
     }
 
