@@ -118,4 +118,8 @@ public sealed class ConnectionStatistics
 
     /// <summary>Bytes in both directions.</summary>
     public long TotalBytes => BytesClientToTarget + BytesTargetToClient;
+
+    /// <summary>What the connection did, in one line ("$record" in PowerShell, logs): the same text in every culture.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{ProxyName} #{ConnectionId} {ClientEndPoint} -> {TargetEndPoint}: {BytesClientToTarget} B to target, {BytesTargetToClient} B to client, {CopyPathUsed}, {CloseReason}");
 }
