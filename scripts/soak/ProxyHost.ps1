@@ -43,9 +43,10 @@ $counters = @{ Records = 0L; Receives = 0L; LargestBatch = 0 }
 # runs for every connection inside the very process whose CPU and memory the soak watches.
 function ConvertTo-StatisticsLine($s) {
     $errorText = if ($null -eq $s.Error) { 'null' } else { '"' + [System.Text.Json.JsonEncodedText]::Encode([string]$s.Error).Value + '"' }
-    '{{"id":{0},"client":"{1}","start":{2},"c2t":{3},"t2c":{4},"spliced":{5},"copied":{6},"lost":{7},"reason":"{8}","path":"{9}","fallback":"{10}","error":{11}}}' -f `
+    '{{"id":{0},"client":"{1}","start":{2},"c2t":{3},"t2c":{4},"spliced":{5},"copied":{6},"lost":{7},"reason":"{8}","path":"{9}","fallback":"{10}","error":{11},"lostC2t":{12},"lostT2c":{13}}}' -f `
         $s.ConnectionId, $s.ClientEndPoint, $s.StartTime.ToUnixTimeMilliseconds(), $s.BytesClientToTarget, $s.BytesTargetToClient,
-        $s.BytesSpliced, $s.BytesCopied, $s.BytesLost, $s.CloseReason, $s.CopyPathUsed, $s.FallbackReason, $errorText
+        $s.BytesSpliced, $s.BytesCopied, $s.BytesLost, $s.CloseReason, $s.CopyPathUsed, $s.FallbackReason, $errorText,
+        $s.BytesLostClientToTarget, $s.BytesLostTargetToClient
 }
 
 # Receive-Job empties the job's Output and Error streams. Error records (one per failed connection:
@@ -89,7 +90,7 @@ function Save-Json($Object, [string] $Path) {
 # Load what this script itself uses per record before the idle baseline is sampled: the first error text
 # would otherwise load System.Text.Encodings.Web.dll mid-run, two descriptors that are not the proxy's.
 $null = ConvertTo-StatisticsLine ([pscustomobject]@{ ConnectionId = 0; ClientEndPoint = ''; StartTime = [DateTimeOffset]::Now
-    BytesClientToTarget = 0; BytesTargetToClient = 0; BytesSpliced = 0; BytesCopied = 0; BytesLost = 0
+    BytesClientToTarget = 0; BytesTargetToClient = 0; BytesSpliced = 0; BytesCopied = 0; BytesLost = 0; BytesLostClientToTarget = 0; BytesLostTargetToClient = 0
     CloseReason = ''; CopyPathUsed = ''; FallbackReason = ''; Error = 'warm-up' })
 
 $writer = [IO.StreamWriter]::new((Join-Path $WorkDirectory 'proxy.jsonl'), $false, [Text.UTF8Encoding]::new($false), 65536)

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Xunit.Abstractions;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;
 
 /// <summary>Choosing a target among several, over real sockets, in both engines.</summary>
-public class BalancingTests
+public class BalancingTests(ITestOutputHelper output)
 {
     public static TheoryData<EngineKind> Engines => new() { EngineKind.Epoll, EngineKind.Managed };
 
@@ -21,6 +22,7 @@ public class BalancingTests
             var list = targets.Endpoints.Select((e, i) => new ProxyTarget(ProxyEndpoint.Parse(e), weights[i])).ToArray();
             using var proxy = StartWith(list, BalanceMode.RoundRobin, engine);
             await RunClients(proxy, 3000, concurrency: 20);
+            output.WriteLine($"{engine}, weights {string.Join(":", weights)}: {string.Join(" / ", Enumerable.Range(0, 3).Select(targets.Accepted))} of 3,000");
             for (int i = 0; i < 3; i++)
                 Assert.InRange(targets.Accepted(i), expected[i] * 95 / 100, expected[i] * 105 / 100);
             Assert.Equal(3000, proxy.Server.GetStatus().Targets.Sum(t => t.TotalConnections));
@@ -35,6 +37,7 @@ public class BalancingTests
         var list = targets.Endpoints.Select(e => new ProxyTarget(ProxyEndpoint.Parse(e))).ToArray();
         using var proxy = StartWith(list, BalanceMode.LeastConnections, engine);
         await RunClients(proxy, 300, concurrency: 30);
+        output.WriteLine($"{engine}: slow target {targets.Accepted(0)}, the others {targets.Accepted(1)} and {targets.Accepted(2)} of 300");
         // Round robin would give the slow one 100; least connections sends new work where little is open.
         Assert.InRange(targets.Accepted(0), 1, 60);
         Assert.Equal(300, targets.Accepted(0) + targets.Accepted(1) + targets.Accepted(2));
@@ -69,6 +72,7 @@ public class BalancingTests
                 Assert.Equal(list[3].Endpoint.Text, before[client]); // only the removed target's clients move
             }
         }
+        output.WriteLine($"{engine}: removing 1 of 4 targets moved {moved} of 200 clients ({moved / 2.0:0.#} %)");
         // Exactly the removed target's clients moved, no other (asserted per client above), and there were some.
         Assert.Equal(before.Values.Count(t => t == list[3].Endpoint.Text), moved);
         Assert.InRange(moved, 1, 200 / 2);

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Xunit.Abstractions;
 using ZeroCopyPS.Engine.Tests.Support;
 
 namespace ZeroCopyPS.Engine.Tests;
 
 /// <summary>Health, failover and changing targets while connections flow, over real sockets, in both engines.</summary>
-public class HealthAndFailoverTests
+public class HealthAndFailoverTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(EngineKind.Epoll)]
@@ -29,6 +30,7 @@ public class HealthAndFailoverTests
         {
             await BalancingTests.RunClients(proxy, 1000, concurrency: 50); // asserts every exchange
             TargetStatus[] status = proxy.Server.GetStatus().Targets.ToArray();
+            output.WriteLine($"{engine}: 1,000 clients served, {proxy.Server.GetStatus().FailedConnections} failed; targets {string.Join(", ", status.Select(t => $"{t.Health} ({t.TotalConnections} connections, {t.ConnectFailures} connect failures)"))}");
             Assert.Equal(TargetHealth.Down, status[0].Health);
             Assert.Equal(TargetHealth.Down, status[1].Health);
             Assert.Equal(TargetHealth.Up, status[2].Health);

@@ -252,6 +252,9 @@ internal sealed class ConnectionCore
         (long c2tSpliced, long c2tCopied) = clientToTarget.DeliveredByPath(abortive);
         (long t2cSpliced, long t2cCopied) = targetToClient.DeliveredByPath(abortive);
         long spliced = c2tSpliced + t2cSpliced, copied = c2tCopied + t2cCopied;
+        if (abortive && clientToTarget.Unsent + targetToClient.Unsent > 0)
+            _proxy.Discarded.AddDiscarded(clientToTarget.Written - clientToTarget.Delivered(abortive), targetToClient.Written - targetToClient.Delivered(abortive),
+                clientToTarget.Spliced + targetToClient.Spliced - spliced, clientToTarget.Copied + targetToClient.Copied - copied);
         FallbackReason fallback = clientToTarget.Fallback != FallbackReason.None ? clientToTarget.Fallback : targetToClient.Fallback;
         ProxyOptions options = _proxy.Options;
         return new ConnectionStatistics(

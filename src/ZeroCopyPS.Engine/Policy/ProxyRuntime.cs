@@ -52,6 +52,9 @@ internal sealed class ProxyRuntime
 
     public ProxyCounters Counters { get; } = new();
 
+    /// <summary>Written bytes that abortive closes discarded from send queues: subtracted from the live totals.</summary>
+    public TrafficCounters Discarded { get; } = new();
+
     public DateTimeOffset StartTime { get; } = DateTimeOffset.Now;
 
     public long ConnectTimeoutMs { get; }
@@ -149,6 +152,10 @@ internal sealed class ProxyRuntime
             copied += Volatile.Read(ref k.BytesCopied);
             fallbacks += Volatile.Read(ref k.SpliceFallbacks);
         }
+        c2t -= Volatile.Read(ref Discarded.BytesClientToTarget);
+        t2c -= Volatile.Read(ref Discarded.BytesTargetToClient);
+        spliced -= Volatile.Read(ref Discarded.BytesSpliced);
+        copied -= Volatile.Read(ref Discarded.BytesCopied);
         TargetPool targets = _targets;
         return new ProxyStatus
         {

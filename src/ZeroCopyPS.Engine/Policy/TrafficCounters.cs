@@ -25,4 +25,15 @@ internal sealed class TrafficCounters
         else Interlocked.Add(ref BytesTargetToClient, bytes);
     }
 
+    /// <summary>
+    /// Any thread: bytes a socket took that an abortive close then discarded from its send queue, so that a
+    /// proxy's totals count delivered bytes as its statistics records do (docs/ARCHITECTURE.md, "Exact accounting").
+    /// </summary>
+    public void AddDiscarded(long clientToTarget, long targetToClient, long spliced, long copied)
+    {
+        if (clientToTarget != 0) Interlocked.Add(ref BytesClientToTarget, clientToTarget);
+        if (targetToClient != 0) Interlocked.Add(ref BytesTargetToClient, targetToClient);
+        if (spliced != 0) Interlocked.Add(ref BytesSpliced, spliced);
+        if (copied != 0) Interlocked.Add(ref BytesCopied, copied);
+    }
 }
