@@ -152,6 +152,26 @@ Describe 'Start-ZeroCopyProxy -ReusePort' {
     }
 }
 
+Describe 'Start-ZeroCopyProxy -HandOverPath' {
+    It 'hands the listening socket to the next proxy, which serves on, while the first stops with its drain' {
+        Push-Location $script:scratch   # a relative path is relative to the PowerShell location
+        try {
+            $first = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'svc-blue' -HandOverPath 'db.handover' -WarningAction SilentlyContinue
+            $port = Get-TestListenPort $first
+            (Invoke-TestExchange -Port $port -Bytes 10).EchoMatches | Should -BeTrue
+            $second = Start-ZeroCopyProxy "127.0.0.1:$port" $echo.EndPoint -Name 'svc-green' -HandOverPath 'db.handover' -WarningAction SilentlyContinue
+        }
+        finally { Pop-Location }
+        Test-Path -LiteralPath (Join-Path $script:scratch 'db.handover') | Should -BeTrue
+        Wait-TestCondition { $first.JobStateInfo.State -eq 'Stopped' } -Because 'the first proxy to stop once its listener was taken'
+        $second.JobStateInfo.State | Should -Be 'Running'
+        (Invoke-TestExchange -Port $port -Bytes 10).EchoMatches | Should -BeTrue
+        (Get-ZeroCopyProxy -Name 'svc-green').TotalConnections | Should -Be 1
+        (Get-ZeroCopyProxy -Name 'svc-blue').TotalConnections | Should -Be 1
+        Stop-ZeroCopyProxy -InputObject $second
+    }
+}
+
 Describe 'Start-ZeroCopyProxy -Wait in a child pwsh, as a service' {
     It 'completes a 256 MiB transfer in flight on SIGTERM, logs and prints its record, and exits 0' {
         $sink = [ZeroCopyPS.TestSupport.HashingSink]::new()

@@ -37,6 +37,8 @@ internal static class ForegroundProxy
                 cmdlet.ThrowTerminatingError(ProxyStartErrors.FromException(e, options));
             }
             signals.Attach(server!);
+            // The next instance took the listeners over -HandOverPath: this one drains and returns (docs/service.md).
+            using var handedOver = server!.ListenersHandedOver.Register(() => signals.RequestStop("Listeners handed over to the next instance"));
             string[] listening = server!.ListenEndPoints.Select(ProxyEndpoint.Format).ToArray();
             StartReport.Write(cmdlet, options, listening, server.EffectiveMaxConnections, server.DescriptorLimit);
             StartReport.WriteListening(cmdlet, options, listening, service.Describe());
@@ -66,7 +68,7 @@ internal static class ForegroundProxy
     private static void DrainOnSignal(PSCmdlet cmdlet, ProxyServer server, ForegroundSignals signals, ForegroundOutput output)
     {
         ProxyStatus status = server.GetStatus();
-        StartReport.WriteInformation(cmdlet, $"{signals.FirstSignal}: proxy '{server.Name}' stopped accepting; " +
+        StartReport.WriteInformation(cmdlet, $"{signals.StopReason}: proxy '{server.Name}' stopped accepting; " +
             $"waiting up to {DisplayFormat.Duration(server.Options.DrainTimeout)} for {status.ActiveConnections} open connection(s) to finish (a second signal resets them at once).");
         // Not disposed: should PowerShell stop the pipeline meanwhile (its own Ctrl+C handling), WriteObject throws
         // and this returns while the stop still runs and will cancel it. It holds no timer, so nothing leaks.

@@ -28,8 +28,11 @@ internal sealed class ForegroundSignals : IDisposable
     /// <summary>Cancelled by the first signal.</summary>
     public CancellationToken StopRequested => _stop.Token;
 
-    /// <summary>The first signal's name (SIGTERM, SIGINT), for the stop's report; null before one came.</summary>
-    public string? FirstSignal { get; private set; }
+    /// <summary>Why the stop was asked for (SIGTERM, SIGINT, the hand-over), for the stop's report; null before.</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>A stop with the drain for another reason (the next instance took the listeners); signals still count from one.</summary>
+    public void RequestStop(string reason) => Stop(reason);
 
     /// <summary>The proxy a second signal cuts the drain of; a second signal before this came cuts it at once.</summary>
     public void Attach(ProxyServer server)
@@ -43,7 +46,7 @@ internal sealed class ForegroundSignals : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (PosixSignalRegistration? registration in _registrations) registration?.Dispose();
         _termination.Dispose();
-        _stop.Dispose();
+        lock (_stop) _stop.Dispose();
     }
 
     private PosixSignalRegistration? TryRegister(PosixSignal signal)
@@ -63,19 +66,17 @@ internal sealed class ForegroundSignals : IDisposable
     {
         if (Volatile.Read(ref _disposed) != 0) return;   // the proxy is gone: the signal's default action applies
         context.Cancel = true;
-        if (Interlocked.Increment(ref _signals) == 1)
+        if (Interlocked.Increment(ref _signals) == 1) Stop(context.Signal.ToString());
+        else Volatile.Read(ref _server)?.CutDrainShort();
+    }
+
+    private void Stop(string reason)
+    {
+        lock (_stop)
         {
-            FirstSignal = context.Signal.ToString();
-            try
-            {
-                _stop.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Disposed between the check and here: the command is returning anyway.
-            }
-            return;
+            if (_stop.IsCancellationRequested || Volatile.Read(ref _disposed) != 0) return;
+            StopReason = reason;
+            _stop.Cancel();
         }
-        Volatile.Read(ref _server)?.CutDrainShort();
     }
 }

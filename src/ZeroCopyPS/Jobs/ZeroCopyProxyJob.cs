@@ -127,6 +127,8 @@ public sealed class ZeroCopyProxyJob : Job
             DrainTimeout = options.DrainTimeout;
             _server = ProxyServer.Start(options, new ProxyJobObserver(this));
             _service = service;
+            // The next instance took the listeners over -HandOverPath: stop with the drain (a thread-pool callback).
+            _server.ListenersHandedOver.Register(() => Stop(null, null));
             Engine = _server.Engine;
             ListenEndPoints = _server.ListenEndPoints.Select(ProxyEndpoint.Format).ToArray();
             SetJobState(JobState.Running);
