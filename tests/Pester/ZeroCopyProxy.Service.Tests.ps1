@@ -218,13 +218,18 @@ Describe 'Start-ZeroCopyProxy -Wait in a child pwsh, as a service' {
     It 'resets a connection that holds the drain when a second SIGTERM comes' {
         $port = Get-TestClosedPort
         $log = Join-Path $script:scratch 'abort.jsonl'
-        $child = Start-WaitChild "-Name svc-abort -Listen 127.0.0.1:$port -Target $($echo.EndPoint) -LogPath '$log' -DrainTimeout 3600"
+        $child = Start-WaitChild "-Name svc-abort -Listen 127.0.0.1:$port -Target $($echo.EndPoint) -LogPath '$log' -DrainTimeout 3600 -MetricsListen 127.0.0.1:0"
         $idle = $null
         try {
-            $null = Wait-ChildText $child "Proxy 'svc-abort' listening on "
+            $listening = Wait-ChildText $child "Proxy 'svc-abort' listening on "
+            $found = [regex]::Match($listening, 'metrics (http://127\.0\.0\.1:\d+/metrics)\.')
+            $found.Success | Should -BeTrue -Because "the Information line names the metrics address: $listening"
+            $metricsUrl = $found.Groups[1].Value
             $accepted = $script:echo.Accepted
             $idle = Open-TestIdleConnection -Port $port
             Wait-TestCondition { $script:echo.Accepted -gt $accepted } -Because 'the idle connection to reach the target'
+            # -Wait serves metrics too (port 0 resolved in the Information line).
+            (Invoke-WebRequest -Uri $metricsUrl -UseBasicParsing).Content -split "`n" | Should -Contain 'zerocopyps_connections_active{proxy="svc-abort"} 1'
 
             Send-TestSignal -Child $child -Signal SIGTERM
             Wait-ChildText $child "SIGTERM: proxy 'svc-abort' stopped accepting" | Should -BeLike '*for 1 open connection*'
