@@ -48,6 +48,9 @@ public sealed class ProxyServer : IDisposable
                     context.Cancel = true;
                     return;
                 }
+                // A host that took SIGTERM over stops its proxy with a drain and cancels the signal itself;
+                // stopping every proxy here would cut that drain (docs/ARCHITECTURE.md, "Process exit and signals").
+                if (signal == PosixSignal.SIGTERM && TerminationTakeOver.Active) return;
                 StopAllForExit();
             });
         }
@@ -56,6 +59,13 @@ public sealed class ProxyServer : IDisposable
             return null;
         }
     }
+
+    /// <summary>
+    /// For a host that handles SIGTERM itself (Start-ZeroCopyProxy -Wait: stop accepting, drain, return): while
+    /// the returned handle lives, the engine's SIGTERM hook stops nothing and leaves the signal to the host's own
+    /// <see cref="PosixSignalRegistration"/>, which must cancel it. Exit (ProcessExit) still stops every proxy.
+    /// </summary>
+    public static IDisposable TakeOverTermination() => new TerminationTakeOver();
 
     /// <summary>Stops every proxy of the process at once with no drain, in parallel, bounded.</summary>
     internal static void StopAllForExit()
@@ -219,6 +229,12 @@ public sealed class ProxyServer : IDisposable
 
     /// <summary>Stops with the configured drain timeout.</summary>
     public void Stop() => Stop(Options.DrainTimeout);
+
+    /// <summary>
+    /// Any thread: ends a drain now (a stop running or the next one resets the connections still open instead
+    /// of waiting for them); a second SIGTERM or Ctrl+C of Start-ZeroCopyProxy -Wait.
+    /// </summary>
+    public void CutDrainShort() => _engine.CutDrainShort();
 
     /// <summary>
     /// Closes the listeners at once, drains open connections up to <paramref name="drainTimeout"/>, then

@@ -58,6 +58,8 @@ function Invoke-WarmUp([int] $Closed, [int] $Held) {
         { Start-ZeroCopyProxy -Listen "127.0.0.1:$Held" -Target "127.0.0.1:$Closed" }
         { Start-ZeroCopyProxy -Listen '127.0.0.1:0' -Target "127.0.0.1:$Closed" -MaxConnections 0 }
         { Start-ZeroCopyProxy -Listen '127.0.0.1:0' -Target "127.0.0.1:$Closed" -IdleTimeout 'x' }
+        # A metrics endpoint that cannot start loads prometheus-net and HttpListener for good.
+        { Start-ZeroCopyProxy -Listen '127.0.0.1:0' -Target "127.0.0.1:$Closed" -MetricsListen "127.0.0.1:$Held" }
         { Get-ZeroCopyProxy -Name 'badinput-warm-up' -ErrorAction Stop }
         { Measure-SocketCopy -Endpoint "127.0.0.1:$Closed" -BulkSize 0 -RoundTrips 1 -Duration 2 -ErrorAction Stop }
     )

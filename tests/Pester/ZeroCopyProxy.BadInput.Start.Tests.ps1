@@ -174,6 +174,33 @@ BeforeDiscovery {
             S $name empty $null ParameterBindingFailed
         }
 
+        # Service parameters (issue 10): paths resolved against the location, the metrics address an IP endpoint.
+        foreach ($name in 'LogPath', 'HandOverPath') {
+            S $name empty '' ParameterArgumentValidationError
+            S $name empty $null ParameterArgumentValidationError
+            S $name whitespace ' ' InvalidServicePath
+            S $name whitespace ' {dir}/x.log' InvalidServicePath
+            S $name whitespace "{dir}/a`nb" InvalidServicePath
+            S $name unicode "{dir}/a`u{200B}b" InvalidServicePath
+            S $name unicode "{dir}/a`u{202E}b" InvalidServicePath
+            S $name type @('a', 'b') CannotConvertArgument
+            S $name resource '{dir}/adir' InvalidServicePath
+        }
+        S LogPath resource '{dir}/missing/x.jsonl' AccessLogOpenFailed
+        S LogPath resource '{dir}/file.txt/x.jsonl' AccessLogOpenFailed
+        S HandOverPath huge ('/tmp/' + 'h' * 100) InvalidProxyOptions
+        foreach ($m in @(@('empty', ''), @('empty', $null))) { S MetricsListen $m[0] $m[1] ParameterArgumentValidationError }
+        foreach ($m in @(@('whitespace', ' 9100'), @('whitespace', "127.0.0.1:9100`n"), @('wildcard', '*:9100'), @('wildcard', '127.0.0.*:9100')
+                @('unicode', '９１００'), @('unicode', "127.0.0.1:9100`u{200B}"), @('malformed', 'metrics.example:9100'), @('malformed', 'unix:{dir}/m.sock')
+                @('malformed', 'http://127.0.0.1:9100/metrics'), @('huge', '127.0.0.1:65536'), @('negative', '127.0.0.1:-1'))) { S MetricsListen $m[0] $m[1] InvalidMetricsEndpoint }
+        S MetricsListen type @('127.0.0.1:1', '127.0.0.1:2') CannotConvertArgument
+        S MetricsListen resource '127.0.0.1:{held}' MetricsListenFailed
+        S MetricsListen resource '192.0.2.1:9100' MetricsListenFailed
+        S ReusePort type 'yes' CannotConvertArgument
+        S ReusePort type @{ On = 1 } CannotConvertArgument
+        S Wait conflict $null AccessLogOpenFailed -NamedInMessage LogPath -With @{ Wait = $true; LogPath = '{dir}/missing/x.jsonl' } -Isolated
+        S Wait conflict $null MetricsListenFailed -NamedInMessage MetricsListen -With @{ Wait = $true; MetricsListen = '127.0.0.1:{held}' } -Isolated
+
         # -Wait: a switch. In the foreground a wrongly accepted start would block, so these run isolated with a deadline.
         S Wait type 'yes' CannotConvertArgument
         S Wait type @() CannotConvertArgument
@@ -208,6 +235,7 @@ Describe 'Start-ZeroCopyProxy refuses bad input' {
             'PipeSize/zero' = '0 keeps the kernel default'; 'UnixSocketMode/zero' = '0 is a valid (if useless) mode'
             'IdleTimeout/zero' = '0 disables it'; 'HalfCloseTimeout/zero' = '0 disables it'; 'DrainTimeout/zero' = '0 stops at once'
             'DnsCacheDuration/zero' = '0 looks the target up for every connection'
+            'LogPath/wildcard' = 'a literal path: * ? [ ] are file name characters'; 'HandOverPath/wildcard' = 'a literal path: * ? [ ] are file name characters'
         }
         Get-BadInputCoverageProblem Start-ZeroCopyProxy $Cases $notApplicable | Should -BeNullOrEmpty
     }

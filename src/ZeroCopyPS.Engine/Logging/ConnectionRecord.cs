@@ -15,8 +15,12 @@ public sealed record ConnectionRecord
     public required int ProcessId { get; init; }
     public required long ConnectionId { get; init; }
     public required string ClientEndPoint { get; init; }
-    public required string? LoadBalancerEndPoint { get; init; }
-    public required string? Target { get; init; }
+
+    /// <summary>With AcceptProxyProtocol: the load balancer that connected, while ClientEndPoint is the client its header named; null otherwise.</summary>
+    public string? LoadBalancerEndPoint { get; init; }
+
+    /// <summary>The target chosen, as configured (several targets: which one); null when none was chosen.</summary>
+    public string? Target { get; init; }
     public required string ListenEndPoint { get; init; }
     public required string TargetEndPoint { get; init; }
 

@@ -26,6 +26,17 @@ internal static class StartReport
     }
 
     /// <summary>
+    /// Start-ZeroCopyProxy -Wait says where it serves on the Information stream, tagged PSHOST like Write-Host:
+    /// shown by default (a service's journal gets it) yet still redirectable (6>) and capturable (-InformationVariable).
+    /// </summary>
+    public static void WriteListening(PSCmdlet cmdlet, ProxyOptions options, string[] listening, string service) =>
+        WriteInformation(cmdlet, $"Proxy '{options.Name}' listening on {string.Join(", ", listening)}, forwarding to {options.Target}" +
+            (service.Length > 0 ? $"; {service}" : "") + $". SIGTERM or Ctrl+C stops it after a drain of up to {DisplayFormat.Duration(options.DrainTimeout)}.");
+
+    public static void WriteInformation(PSCmdlet cmdlet, string message) =>
+        cmdlet.WriteInformation(new HostInformationMessage { Message = message }, ["PSHOST", "ZeroCopyPS"]);
+
+    /// <summary>
     /// The job's Command, what Get-Job shows in its Command column: "-> db:5432" and the options given, the way
     /// a thread job shows its script. The listen side is the job's Location, the column before it.
     /// </summary>

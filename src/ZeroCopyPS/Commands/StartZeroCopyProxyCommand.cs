@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Net;
 using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
@@ -50,38 +51,51 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
 
     protected override void ProcessRecord()
     {
-        // Endpoints first: a malformed one is reported before any job, name or socket exists.
+        // Endpoints and paths first: a malformed one is reported before any job, name, file or socket exists.
         var listen = new List<ProxyEndpoint>(Listen.Length);
         foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
         ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
         if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
             ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
+        string? logPath = LogPath is null ? null : ResolvePath(LogPath, nameof(LogPath));
+        IPEndPoint? metrics = MetricsListen is null ? null : ParseMetricsEndpoint(MetricsListen);
+        // The engine option takes the full path; the parameter keeps what the user typed relative to $PWD resolved.
+        if (HandOverPath is not null) HandOverPath = ResolvePath(HandOverPath, nameof(HandOverPath));
 
-        if (Wait) ForegroundProxy.Run(this, ProxyOptionBinding.Build(this, listen, target, Name ?? ForegroundProxy.DefaultName()), HistoryLimit, _stopping.Token);
-        else StartJob(listen, target);
+        if (Wait) RunInForeground(listen, target, logPath, metrics);
+        else StartJob(listen, target, logPath, metrics);
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose() => _stopping.Dispose();
 
-    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
+    private void RunInForeground(List<ProxyEndpoint> listen, ProxyEndpoint target, string? logPath, IPEndPoint? metrics)
+    {
+        ProxyServiceResources? service = ProxyServiceResources.Open(logPath, metrics, out ErrorRecord? failure);
+        if (service is null) ThrowTerminatingError(failure!);
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, Name ?? ForegroundProxy.DefaultName(), service!.Log);
+        ForegroundProxy.Run(this, options, service, HistoryLimit, _stopping.Token);
+    }
+
+    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target, string? logPath, IPEndPoint? metrics)
     {
         if (Name is not null && FindRunningProxy(Name) is { } sameName)
             ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
 
         // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
         var job = new ZeroCopyProxyJob(StartReport.JobCommand(Target, MyInvocation.BoundParameters), Name, HistoryLimit);
-        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, job.Name);
         ErrorRecord? failure = null;
         if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
             failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);
+        ProxyServiceResources? service = failure is null ? ProxyServiceResources.Open(logPath, metrics, out failure) : null;
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, job.Name, service?.Log);
 
         if (failure is null)
         {
             try
             {
-                job.Start(options);
+                job.Start(options, service!);
             }
             catch (Exception e)
             {
@@ -91,6 +105,7 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
 
         if (failure is not null)
         {
+            service?.Dispose();
             job.Dispose();
             ThrowTerminatingError(failure);
         }
@@ -99,6 +114,32 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
         job.StopWhenRunspaceCloses(System.Management.Automation.Runspaces.Runspace.DefaultRunspace);
         StartReport.Write(this, options, job.ListenEndPoints, job.EffectiveMaxConnections, job.DescriptorLimit);
         WriteObject(job);
+    }
+
+    private string ResolvePath(string text, string parameterName)
+    {
+        try
+        {
+            return ServiceArgument.ResolvePath(text, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        }
+        catch (FormatException e)
+        {
+            ThrowTerminatingError(ServiceErrors.InvalidPath(e, text, parameterName));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    private IPEndPoint ParseMetricsEndpoint(string text)
+    {
+        try
+        {
+            return ServiceArgument.ParseMetricsEndpoint(text, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+        }
+        catch (FormatException e)
+        {
+            ThrowTerminatingError(ServiceErrors.InvalidMetricsEndpoint(e, text));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
     }
 
     private ProxyEndpoint ParseEndpoint(string text, EndpointRole role)

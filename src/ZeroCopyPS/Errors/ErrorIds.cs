@@ -22,6 +22,12 @@ internal static class ErrorIds
     public const string ListenFailed = "ListenFailed";
     public const string ProxyStartFailed = "ProxyStartFailed";
 
+    // Start-ZeroCopyProxy's service parameters, before anything runs (terminating).
+    public const string InvalidServicePath = "InvalidServicePath";
+    public const string AccessLogOpenFailed = "AccessLogOpenFailed";
+    public const string InvalidMetricsEndpoint = "InvalidMetricsEndpoint";
+    public const string MetricsListenFailed = "MetricsListenFailed";
+
     // A running proxy: per connection (non-terminating, on the job's Error stream), and the engine itself.
     public const string TargetConnectFailed = "TargetConnectFailed";
     public const string ConnectionReset = "ConnectionReset";

@@ -30,6 +30,20 @@ internal sealed class HistoryStream<T> : PSDataCollection<T>
         }
     }
 
+    /// <summary>Adds an item; false when the stream no longer takes any (the job finished, or was disposed).</summary>
+    public bool TryAdd(T item)
+    {
+        try
+        {
+            Add(item);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Adds an item that is never dropped to make room for it (the record of why a proxy stopped).</summary>
     public void AddKeepingAll(T item)
     {

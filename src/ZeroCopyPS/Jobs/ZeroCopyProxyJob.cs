@@ -33,6 +33,7 @@ public sealed class ZeroCopyProxyJob : Job
     private readonly ConnectionHandOff _handOff;
     private readonly Action<ConnectionStatistics> _countDropped;
     private ProxyServer? _server;
+    private ProxyServiceResources _service = ProxyServiceResources.None;
     private ProxyStatus? _finalStatus;
     private DateTimeOffset? _stoppedAt;
     private long _droppedStatistics;
@@ -69,6 +70,15 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>The engine that drives the sockets (Auto resolved).</summary>
     public EngineKind Engine { get; private set; }
 
+    /// <summary>The access log and metrics endpoint the job owns (Get-ZeroCopyProxy reports them).</summary>
+    internal ProxyServiceResources Service => _service;
+
+    /// <summary>
+    /// Reopens the access log at its path after logrotate moved the file, as SIGHUP does for every log of the process.
+    /// False when that failed within 2 s (Get-ZeroCopyProxy's LogError says why); throws InvalidOperationException without -LogPath.
+    /// </summary>
+    public bool ReopenLog() => _service.ReopenLog(Name);
+
     /// <summary>How long a stop lets open connections finish, unless Stop-ZeroCopyProxy says otherwise.</summary>
     public TimeSpan DrainTimeout { get; private set; }
 
@@ -104,8 +114,11 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>Closes the listeners, lets open connections finish for the drain timeout, then resets them. Synchronous, bounded, idempotent.</summary>
     public override void StopJob() => Stop(null, null);
 
-    /// <summary>Binds the listeners and starts serving; throws <see cref="ProxyStartException"/> with nothing left bound.</summary>
-    internal void Start(ProxyOptions options)
+    /// <summary>
+    /// Binds the listeners and starts serving; throws <see cref="ProxyStartException"/> with nothing left bound.
+    /// Once started, the job owns <paramref name="service"/> and disposes it after the proxy stopped.
+    /// </summary>
+    internal void Start(ProxyOptions options, ProxyServiceResources service)
     {
         lock (_lifecycleLock)
         {
@@ -113,6 +126,9 @@ public sealed class ZeroCopyProxyJob : Job
             CopyMode = options.CopyMode;
             DrainTimeout = options.DrainTimeout;
             _server = ProxyServer.Start(options, new ProxyJobObserver(this));
+            _service = service;
+            // The next instance took the listeners over -HandOverPath: stop with the drain (a thread-pool callback).
+            _server.ListenersHandedOver.Register(() => Stop(null, null));
             Engine = _server.Engine;
             ListenEndPoints = _server.ListenEndPoints.Select(ProxyEndpoint.Format).ToArray();
             SetJobState(JobState.Running);
@@ -130,6 +146,7 @@ public sealed class ZeroCopyProxyJob : Job
             Volatile.Write(ref _finalStatus, final);
             _stoppedAt = DateTimeOffset.Now;
             Deliver();   // everything the engine reported during the stop is readable once the state says Stopped
+            _service.Dispose();   // after the stop: the drain's records are in the log before it closes
             if (failure is not null) AddFault(failure);
             SetJobState(JobState.Stopped);
         }
@@ -204,6 +221,7 @@ public sealed class ZeroCopyProxyJob : Job
         if (final is not null) Volatile.Write(ref _finalStatus, final);
         _stoppedAt ??= DateTimeOffset.Now;
         Deliver();
+        _service.Dispose();
         return failure;
     }
 
@@ -214,28 +232,14 @@ public sealed class ZeroCopyProxyJob : Job
         {
             while (_handOff.TryTake(out ConnectionStatistics? statistics))
             {
-                if (!TryAdd(_output, PSObject.AsPSObject(statistics)))
+                if (!_output.TryAdd(PSObject.AsPSObject(statistics)))
                 {
                     CountDropped(statistics!);
                     continue;
                 }
                 ErrorRecord? error = ConnectionErrorRecords.TryCreate(statistics!);
-                if (error is not null && !TryAdd(_error, error)) Interlocked.Increment(ref _droppedErrors);
+                if (error is not null && !_error.TryAdd(error)) Interlocked.Increment(ref _droppedErrors);
             }
-        }
-    }
-
-    // A late connection after the job finished (streams completed) or was disposed is dropped and counted.
-    private static bool TryAdd<T>(HistoryStream<T> stream, T item)
-    {
-        try
-        {
-            stream.Add(item);
-            return true;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-            return false;
         }
     }
 

@@ -38,6 +38,12 @@ public sealed class ZeroCopyProxyStatus
         RefusedConnections = status?.RefusedConnections ?? 0;
         DroppedStatisticsCount = job.DroppedStatisticsCount;
         DroppedErrorCount = job.DroppedErrorCount;
+        Engine.Logging.AccessLog? log = job.Service.Log;
+        LogPath = log?.Path;
+        LogRecordsWritten = log?.RecordsWritten ?? 0;
+        LogRecordsDropped = log?.RecordsDropped ?? 0;
+        LogError = log?.LastError;
+        MetricsUrl = job.Service.Metrics?.Url;
     }
 
     /// <summary>The job's Id (Get-Job -Id, Stop-ZeroCopyProxy -Id).</summary>
@@ -123,4 +129,19 @@ public sealed class ZeroCopyProxyStatus
 
     /// <summary>Error records the job dropped because more than its history limit were unread.</summary>
     public long DroppedErrorCount { get; }
+
+    /// <summary>The access log's full path (-LogPath), or null.</summary>
+    public string? LogPath { get; }
+
+    /// <summary>Records written to the access log file since it was opened (by every proxy of the process that shares the file).</summary>
+    public long LogRecordsWritten { get; }
+
+    /// <summary>Records the access log dropped because the file took them more slowly than connections closed (shared like LogRecordsWritten).</summary>
+    public long LogRecordsDropped { get; }
+
+    /// <summary>Why the access log's last write or reopen failed; null when all is well.</summary>
+    public string? LogError { get; }
+
+    /// <summary>Where Prometheus scrapes this proxy (-MetricsListen): http://ADDRESS:PORT/metrics, or null.</summary>
+    public string? MetricsUrl { get; }
 }
