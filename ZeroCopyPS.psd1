@@ -31,6 +31,9 @@
         'Start-ZeroCopyProxy'
         'Get-ZeroCopyProxy'
         'Stop-ZeroCopyProxy'
+        'Set-ZeroCopyProxy'
+        'Get-ZeroCopyConnection'
+        'Stop-ZeroCopyConnection'
         'Measure-SocketCopy'
     )
     FunctionsToExport      = @()

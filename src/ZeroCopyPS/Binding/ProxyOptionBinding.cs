@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Management.Automation;
+using System.Net;
 using System.Reflection;
 using ZeroCopyPS.Engine;
 
@@ -28,10 +30,15 @@ internal static class ProxyOptionBinding
             parameter.SetValue(command, Convert(option.GetValue(EngineDefaults.Options), parameter.PropertyType));
     }
 
-    /// <summary>The options for one proxy: the endpoints and name given, every marked parameter's value.</summary>
-    public static ProxyOptions Build(StartZeroCopyProxyCommand command, IReadOnlyList<ProxyEndpoint> listen, ProxyEndpoint target, string name)
+    /// <summary>
+    /// The options for one proxy: the endpoints, targets, client rules and name given, every marked parameter's
+    /// value. The client rules are parsed by the command (ClientRuleList), since a string[] parameter is not the
+    /// option's type.
+    /// </summary>
+    public static ProxyOptions Build(StartZeroCopyProxyCommand command, IReadOnlyList<ProxyEndpoint> listen, IReadOnlyList<ProxyTarget> targets,
+        IReadOnlyList<IPNetwork> allowClients, IReadOnlyList<IPNetwork> denyClients, string name)
     {
-        var options = new ProxyOptions(listen, target) { Name = name };
+        var options = new ProxyOptions(listen, targets) { Name = name, AllowClients = allowClients, DenyClients = denyClients };
         // Init-only setters are ordinary setters to reflection; the options are not shared before they are complete.
         foreach ((PropertyInfo parameter, PropertyInfo option) in Map)
             option.SetValue(options, Convert(parameter.GetValue(command), option.PropertyType));
@@ -46,7 +53,13 @@ internal static class ProxyOptionBinding
     public static IEnumerable<(string Parameter, string Option)> Pairs => Map.Select(m => (m.Parameter.Name, m.Option.Name));
 
     // Sizes are Int64 parameters (so 4GB gets a range message, not a conversion error) over Int32 options;
-    // they were range-checked at binding, so the conversion is exact.
-    private static object? Convert(object? value, Type type) =>
-        value is null || type.IsInstanceOfType(value) ? value : System.Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
+    // they were range-checked at binding, so the conversion is exact. Switches are bool options.
+    private static object? Convert(object? value, Type type) => value switch
+    {
+        null => null,
+        _ when type.IsInstanceOfType(value) => value,
+        bool flag when type == typeof(SwitchParameter) => new SwitchParameter(flag),
+        SwitchParameter flag => flag.IsPresent,
+        _ => System.Convert.ChangeType(value, type, CultureInfo.InvariantCulture),
+    };
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Net;
 using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
@@ -29,12 +30,16 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string[] Listen { get; set; } = Array.Empty<string>();
 
-    /// <summary>Where to forward each connection: HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
+    /// <summary>
+    /// Where to forward each connection: one or more targets, each HOST:PORT, [IPv6]:PORT, unix:/path or
+    /// unix:@name as text, or a hashtable or object with Endpoint, Weight and Backup (TargetTransformationAttribute).
+    /// Object[] because a target may be any of these.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [EndpointTransformation]
+    [TargetTransformation]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
-    public string Target { get; set; } = "";
+    public object[] Target { get; set; } = Array.Empty<object>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -53,26 +58,30 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
         // Endpoints first: a malformed one is reported before any job, name or socket exists.
         var listen = new List<ProxyEndpoint>(Listen.Length);
         foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
-        ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
+        List<ProxyTarget> targets = TargetList.Parse(this, Target);
+        List<IPNetwork> allow = ClientRuleList.Parse(this, AllowClient, nameof(AllowClient));
+        List<IPNetwork> deny = ClientRuleList.Parse(this, DenyClient, nameof(DenyClient));
+        if (allow.Count + deny.Count > ProxyOptionLimits.ClientRulesMaximum)
+            ThrowTerminatingError(RoutingErrors.TooManyClientRules(allow.Count + deny.Count));
         if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
             ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
 
-        if (Wait) ForegroundProxy.Run(this, ProxyOptionBinding.Build(this, listen, target, Name ?? ForegroundProxy.DefaultName()), HistoryLimit, _stopping.Token);
-        else StartJob(listen, target);
+        if (Wait) ForegroundProxy.Run(this, ProxyOptionBinding.Build(this, listen, targets, allow, deny, Name ?? ForegroundProxy.DefaultName()), HistoryLimit, _stopping.Token);
+        else StartJob(listen, targets, allow, deny);
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose() => _stopping.Dispose();
 
-    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target)
+    private void StartJob(List<ProxyEndpoint> listen, List<ProxyTarget> targets, List<IPNetwork> allow, List<IPNetwork> deny)
     {
         if (Name is not null && FindRunningProxy(Name) is { } sameName)
             ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
 
         // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
-        var job = new ZeroCopyProxyJob(StartReport.JobCommand(Target, MyInvocation.BoundParameters), Name, HistoryLimit);
-        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, job.Name);
+        var job = new ZeroCopyProxyJob(StartReport.JobCommand(TargetList.Describe(targets), MyInvocation.BoundParameters), Name, HistoryLimit);
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, targets, allow, deny, job.Name);
         ErrorRecord? failure = null;
         if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
             failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);

@@ -47,6 +47,20 @@ internal sealed class HistoryStream<T> : PSDataCollection<T>
         }
     }
 
+    /// <summary>Adds an item; false when the stream no longer takes any (the job finished, streams completed, or was disposed), for the caller to count.</summary>
+    public bool TryAdd(T item)
+    {
+        try
+        {
+            Add(item);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
 #pragma warning disable SYSLIB0050 // FormatterConverter: only to fill the SerializationInfo this constructor reads; nothing is serialized.
     private static SerializationInfo StorageOf(HistoryRing<T> ring)
     {

@@ -30,6 +30,8 @@ public sealed class ZeroCopyProxyJob : Job
 
     private readonly HistoryStream<PSObject> _output;
     private readonly HistoryStream<ErrorRecord> _error;
+    private readonly HistoryStream<InformationRecord> _information;
+    private readonly DenialRecordLimiter _denials = new();
     private readonly ConnectionHandOff _handOff;
     private readonly Action<ConnectionStatistics> _countDropped;
     private ProxyServer? _server;
@@ -50,6 +52,7 @@ public sealed class ZeroCopyProxyJob : Job
         HistoryLimit = historyLimit;
         Output = _output = new HistoryStream<PSObject>(historyLimit);
         Error = _error = new HistoryStream<ErrorRecord>(historyLimit);
+        Information = _information = new HistoryStream<InformationRecord>(Math.Max(historyLimit, 1));
         _handOff = new ConnectionHandOff(ConnectionHandOff.JobCapacity, Deliver);
         _countDropped = CountDropped;
     }
@@ -60,8 +63,8 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>The addresses the proxy listens on, with port 0 resolved to the port the kernel chose.</summary>
     public string[] ListenEndPoints { get; private set; } = Array.Empty<string>();
 
-    /// <summary>The target as the user wrote it.</summary>
-    public string Target { get; private set; } = "";
+    /// <summary>The targets, comma separated, each with its weight and backup role when not the default (Set-ZeroCopyProxy changes them).</summary>
+    public string Target { get; internal set; } = "";
 
     /// <summary>The copy mode the proxy was started with.</summary>
     public CopyMode CopyMode { get; private set; }
@@ -84,7 +87,7 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>The listen endpoints, comma separated: where the job "runs", in Get-Job's Location column.</summary>
     public override string Location => string.Join(", ", ListenEndPoints);
 
-    public override bool HasMoreData => _output.Count > 0 || _error.Count > 0 || _handOff.Waiting > 0;
+    public override bool HasMoreData => _output.Count > 0 || _error.Count > 0 || _information.Count > 0 || _handOff.Waiting > 0;
 
     public override string StatusMessage
     {
@@ -109,7 +112,7 @@ public sealed class ZeroCopyProxyJob : Job
     {
         lock (_lifecycleLock)
         {
-            Target = options.Target.Text;
+            Target = TargetList.Describe(options.Targets);
             CopyMode = options.CopyMode;
             DrainTimeout = options.DrainTimeout;
             _server = ProxyServer.Start(options, new ProxyJobObserver(this));
@@ -133,6 +136,15 @@ public sealed class ZeroCopyProxyJob : Job
             if (failure is not null) AddFault(failure);
             SetJobState(JobState.Stopped);
         }
+    }
+
+    /// <summary>The engine while the proxy runs, for Get- and Stop-ZeroCopyConnection; null once it stopped.</summary>
+    internal ProxyServer? RunningServer => JobStateInfo.State == JobState.Running ? Volatile.Read(ref _server) : null;
+
+    /// <summary>Thread pool (ProxyJobObserver): a target state change for the Information stream, kept like the other streams.</summary>
+    internal void AddInformation(InformationRecord record)
+    {
+        if (HistoryLimit > 0) _information.TryAdd(record);
     }
 
     /// <summary>Connections the proxy can hold at once, as the descriptor limit allowed when it started.</summary>
@@ -214,28 +226,17 @@ public sealed class ZeroCopyProxyJob : Job
         {
             while (_handOff.TryTake(out ConnectionStatistics? statistics))
             {
-                if (!TryAdd(_output, PSObject.AsPSObject(statistics)))
+                if (!_output.TryAdd(PSObject.AsPSObject(statistics)))
                 {
                     CountDropped(statistics!);
                     continue;
                 }
-                ErrorRecord? error = ConnectionErrorRecords.TryCreate(statistics!);
-                if (error is not null && !TryAdd(_error, error)) Interlocked.Increment(ref _droppedErrors);
+                // A scan of denied clients must not flood the job: one record per interval, with the count held back.
+                ErrorRecord? error = statistics!.CloseReason == CloseReason.Denied
+                    ? _denials.Next(statistics, DateTimeOffset.UtcNow)
+                    : ConnectionErrorRecords.TryCreate(statistics);
+                if (error is not null && !_error.TryAdd(error)) Interlocked.Increment(ref _droppedErrors);
             }
-        }
-    }
-
-    // A late connection after the job finished (streams completed) or was disposed is dropped and counted.
-    private static bool TryAdd<T>(HistoryStream<T> stream, T item)
-    {
-        try
-        {
-            stream.Add(item);
-            return true;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-        {
-            return false;
         }
     }
 
