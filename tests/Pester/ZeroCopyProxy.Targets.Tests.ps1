@@ -134,6 +134,37 @@ Describe 'Target health on the Information stream and in Get-ZeroCopyProxy' {
         (Get-ZeroCopyProxy -Id $job.Id).Balance | Should -Be ([ZeroCopyPS.Engine.BalanceMode]::First)
     }
 
+    It 'writes the same record to the Information stream with -Wait' {
+        $closed = "127.0.0.1:$(Get-TestClosedPort)"
+        $port = Get-TestClosedPort
+        $sessionState = [initialsessionstate]::CreateDefault2()
+        $sessionState.ImportPSModule((Get-TestModuleManifest))
+        $ps = [powershell]::Create($sessionState)
+        try {
+            $null = $ps.AddCommand('Start-ZeroCopyProxy').AddParameter('Listen', "127.0.0.1:$port").
+                AddParameter('Target', @($closed, $e1)).AddParameter('Balance', 'First').AddParameter('Wait')
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputData = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $inputData.Complete()
+            $null = $ps.BeginInvoke($inputData, $output)
+            Wait-TestCondition -Because 'the foreground proxy to listen' { (Test-TestConnect -Port $port) -or $ps.InvocationStateInfo.State -ne 'Running' }
+            foreach ($i in 1..6) { (Invoke-TestExchange -Port $port -Bytes 32).EchoMatches | Should -BeTrue }
+
+            Wait-TestCondition -Because 'a TargetStateChanged record' { $ps.Streams.Information.Count -ge 1 }
+            $record = $ps.Streams.Information[0]
+            $record.Tags | Should -Contain 'TargetStateChanged'
+            $record.MessageData.Target | Should -Be $closed
+            $record.MessageData.Health | Should -Be ([ZeroCopyPS.Engine.TargetHealth]::Down)
+            $ps.Stop()
+            # Enumerated only once stopped: an open PSDataCollection's enumerator waits for more.
+            @($output | Where-Object Target -EQ $e1).Count | Should -Be 7 -Because 'the probe and 6 exchanges, none failed'
+        }
+        finally {
+            $ps.Stop()
+            $ps.Dispose()
+        }
+    }
+
     It 'has a table view for Targets with health, weight, backup and counters' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 -Target $e1, @{ Endpoint = $e2; Weight = 5 } -WarningAction SilentlyContinue
         $table = (Get-ZeroCopyProxy -Id $job.Id).Targets | Format-Table | Out-String -Width 160
@@ -267,10 +298,19 @@ Describe 'Get-ZeroCopyConnection and Stop-ZeroCopyConnection' {
         $source.Dispose()
     }
 
-    It 'lists the open connection with its counts growing, without pausing it' {
+    It 'lists the open connection with its counts growing through 256 MiB, without pausing it' {
         $first = Get-ZeroCopyConnection -ProxyName live
-        Wait-TestCondition -Because 'the bytes to grow' { (Get-ZeroCopyConnection live -Id $first.ConnectionId).BytesTargetToClient -gt $first.BytesTargetToClient + 16MB }
+        $seen = [Collections.Generic.List[long]]::new()
+        $seen.Add($first.BytesTargetToClient)
+        Wait-TestCondition -TimeoutSeconds 60 -Because '256 MiB to pass' {
+            $seen.Add((Get-ZeroCopyConnection live -Id $first.ConnectionId).BytesTargetToClient)
+            $seen[-1] -ge 256MB
+        }
         $later = Get-ZeroCopyConnection live -Id $first.ConnectionId
+
+        $seen.Count | Should -BeGreaterOrEqual 2
+        for ($i = 1; $i -lt $seen.Count; $i++) { $seen[$i] | Should -BeGreaterOrEqual $seen[$i - 1] }
+        $seen[-1] | Should -BeGreaterThan $seen[0]
 
         $first | Should -BeOfType ([ZeroCopyPS.Engine.ConnectionInfo])
         $later.ConnectionId | Should -Be $first.ConnectionId

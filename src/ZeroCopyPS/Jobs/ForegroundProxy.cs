@@ -34,6 +34,12 @@ internal static class ForegroundProxy
             while (observer.TryTake(out object? item, stopping))
             {
                 if (item is Exception fault) cmdlet.ThrowTerminatingError(ConnectionErrorRecords.EngineFaulted(fault, options.Name, options.Name));
+                if (item is ZeroCopyTargetStateChange change)
+                {
+                    // The same MessageData and tags as the Information records of a job (ProxyJobObserver).
+                    cmdlet.WriteInformation(change, new[] { "TargetStateChanged", change.Health.ToString() });
+                    continue;
+                }
                 var statistics = (ConnectionStatistics)item!;
                 cmdlet.WriteObject(statistics);
                 if (ConnectionErrorRecords.TryCreate(statistics) is { } error) cmdlet.WriteError(error);
