@@ -210,6 +210,34 @@ Describe 'Set-ZeroCopyProxy' {
         @($records | Where-Object Target -EQ $e3) | Should -HaveCount 4
     }
 
+    It 'leaves 1,000 connections in flight where they are: none cut, none failed' {
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 -Target $e1 -Name set-flight -WarningAction SilentlyContinue
+        $port = Get-TestListenPort $job
+        $flood = [ZeroCopyPS.TestSupport.ClientFlood]::new($port, 1000, 10000, 100)
+        try {
+            Wait-TestCondition -TimeoutSeconds 60 -Because '1,000 connections echoed and still open' { $flood.Echoed + $flood.Refused + $flood.TimedOut + $flood.ResetByProxy + $flood.ClosedByProxy -ge 1000 }
+            $flood.Echoed | Should -Be 1000 -Because $flood.Summary
+
+            Set-ZeroCopyProxy -Name set-flight -Target $e2
+
+            $open = @(Get-ZeroCopyConnection set-flight)
+            $open | Should -HaveCount 1000
+            @($open | Where-Object TargetEndPoint -EQ $e1) | Should -HaveCount 1000
+            (Invoke-TestExchange -Port $port -Bytes 10).EchoMatches | Should -BeTrue
+        }
+        finally { $flood.Dispose() }
+
+        $records = Receive-TestStatistics $job 1001
+        $moved = @($records | Where-Object Target -EQ $e2)
+        $stayed = @($records | Where-Object Target -EQ $e1)
+        $moved | Should -HaveCount 1
+        $stayed | Should -HaveCount 1000
+        @($stayed | Where-Object { $_.BytesClientToTarget -ne 100 -or $_.BytesTargetToClient -ne 100 }) | Should -HaveCount 0
+        # The clients close with FIN once echoed: every connection ends as a clean close, not a cut.
+        @($stayed | Where-Object CloseReason -NotIn 'ClientClosed', 'TargetClosed') | Should -HaveCount 0
+        @($receivedErrors) | Should -HaveCount 0
+    }
+
     It 'selects by -Id, by a piped job and by a piped Name property' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 -Target $e1 -Name set-select -WarningAction SilentlyContinue
 
