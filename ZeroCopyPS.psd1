@@ -31,6 +31,9 @@
         'Start-ZeroCopyProxy'
         'Get-ZeroCopyProxy'
         'Stop-ZeroCopyProxy'
+        'Set-ZeroCopyProxy'
+        'Get-ZeroCopyConnection'
+        'Stop-ZeroCopyConnection'
         'Measure-SocketCopy'
     )
     FunctionsToExport      = @()
@@ -48,6 +51,9 @@
   PowerShell job (Get-Job, Receive-Job, Stop-Job, Remove-Job work on it).
 - Linux copies with splice(2) through a pipe; other platforms use a buffered managed copy.
 - Measure-SocketCopy compares the copy paths on loopback.
+- Several targets per proxy (weights, backups, -Balance, health checks), -AllowClient/-DenyClient,
+  PROXY protocol; Set-ZeroCopyProxy changes targets while running; Get-/Stop-ZeroCopyConnection see
+  and close single connections.
 '@
         }
     }

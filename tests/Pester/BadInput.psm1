@@ -17,6 +17,9 @@ $script:BaseArguments = @{
     'Start-ZeroCopyProxy' = @{ Listen = '127.0.0.1:0'; Target = '127.0.0.1:{closed}' }
     'Get-ZeroCopyProxy'   = @{}
     'Stop-ZeroCopyProxy'  = @{}
+    'Set-ZeroCopyProxy'   = @{ Target = '127.0.0.1:{closed}' }
+    'Get-ZeroCopyConnection' = @{}
+    'Stop-ZeroCopyConnection' = @{}
     'Measure-SocketCopy'  = @{ Size = 1KB; Iterations = 1; Duration = 2 }
     'Measure-SocketCopy/Endpoint' = @{ Endpoint = '127.0.0.1:{closed}'; BulkSize = 0; RoundTrips = 1; Duration = 2 }
 }

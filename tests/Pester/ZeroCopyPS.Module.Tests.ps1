@@ -15,6 +15,9 @@ Describe 'ZeroCopyPS cmdlets' {
         @{ Name = 'Start-ZeroCopyProxy' }
         @{ Name = 'Get-ZeroCopyProxy' }
         @{ Name = 'Stop-ZeroCopyProxy' }
+        @{ Name = 'Set-ZeroCopyProxy' }
+        @{ Name = 'Get-ZeroCopyConnection' }
+        @{ Name = 'Stop-ZeroCopyConnection' }
     ) {
         $command = Get-Command $Name -Module ZeroCopyPS -ErrorAction SilentlyContinue
         $command | Should -Not -BeNullOrEmpty
@@ -42,6 +45,13 @@ Describe 'ZeroCopyPS cmdlets' {
         $command = Get-Command Stop-ZeroCopyProxy
         $command.Parameters.Keys | Should -Contain 'WhatIf'
         $command.Parameters.Keys | Should -Contain 'Confirm'
+        $cmdlet = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $cmdlet.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::Medium)
+    }
+
+    It '<Name> supports -WhatIf/-Confirm with medium impact' -ForEach @(@{ Name = 'Set-ZeroCopyProxy' }, @{ Name = 'Stop-ZeroCopyConnection' }) {
+        $command = Get-Command $Name
+        $command.Parameters.Keys | Should -Contain 'WhatIf'
         $cmdlet = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
         $cmdlet.ConfirmImpact | Should -Be ([System.Management.Automation.ConfirmImpact]::Medium)
     }
@@ -169,6 +179,19 @@ Describe 'ZeroCopyPS tab completion' {
 
         $completions.CompletionText | Should -Contain ([string]$running.Id)
         $completions.CompletionText | Should -Not -Contain ([string]$stopped.Id)
+    }
+
+    It 'completes <Line> with <Expected>' -ForEach @(
+        @{ Line = 'Get-ZeroCopyConnection -ProxyName compl'; Expected = @("'complete me'", 'complete-stopped') }
+        @{ Line = 'Stop-ZeroCopyConnection -ProxyName compl'; Expected = @("'complete me'") }
+        @{ Line = 'Set-ZeroCopyProxy -Name compl'; Expected = @("'complete me'") }
+        @{ Line = 'Start-ZeroCopyProxy -Balance '; Expected = @('RoundRobin', 'LeastConnections', 'SourceHash', 'First') }
+        @{ Line = 'Start-ZeroCopyProxy -SendProxyProtocol '; Expected = @('None', 'V1', 'V2') }
+    ) {
+        # Enum values come sorted by name; proxies by job id.
+        $completions = (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText
+        if ($Line -like '*-Balance *') { $Expected = $Expected | Sort-Object }
+        $completions | Should -Be $Expected
     }
 
     It 'offers no file names for -<Parameter>' -ForEach @(

@@ -38,11 +38,13 @@ BeforeDiscovery {
             S $role empty '' ParameterArgumentValidationError
             S $role empty $null ParameterArgumentValidationError
             S $role empty @() ParameterArgumentValidationError
-            S $role type @{ Port = 80 } ParameterArgumentTransformationError
+            # -Target takes hashtables (@{ Endpoint; Weight; Backup }): one of the wrong shape is InvalidTarget.
+            S $role type @{ Port = 80 } $(if ($role -eq 'Target') { 'InvalidTarget' } else { 'ParameterArgumentTransformationError' })
             S $role type $true ParameterArgumentTransformationError
             S $role type 80.5 ParameterArgumentTransformationError
-            # -Listen and -Target bind by property name, so a script block is a delay-bind argument with no pipeline input.
-            S $role type { 80 } ScriptBlockArgumentNoInput
+            # -Listen binds by property name, so a script block is a delay-bind argument with no pipeline input; -Target is
+            # Object[], which PowerShell never delay-binds, so the script block reaches the transformation, which refuses it.
+            S $role type { 80 } $(if ($role -eq 'Target') { 'ParameterArgumentTransformationError' } else { 'ScriptBlockArgumentNoInput' })
             S $role type ([ipaddress]'127.0.0.1') ParameterArgumentTransformationError
             S $role type ([datetime]::new(2000, 1, 1)) ParameterArgumentTransformationError
             S $role negative -1 InvalidEndpoint
@@ -53,7 +55,16 @@ BeforeDiscovery {
         S Listen empty @('127.0.0.1:0', '') ParameterArgumentValidationError
         S Listen empty @('127.0.0.1:0', $null) ParameterArgumentValidationError
         S Listen malformed @('127.0.0.1:0', '::') InvalidEndpoint
-        S Target type @('127.0.0.1:1', '127.0.0.1:2') ParameterArgumentTransformationError
+        # Several targets are valid; targets of the wrong shape are InvalidTarget (TargetTransformationAttribute, TargetList).
+        S Target type @{ Endpoint = '127.0.0.1:1'; Weight = 'x' } InvalidTarget
+        S Target type @{ Endpoint = '127.0.0.1:1'; Backup = 'maybe' } InvalidTarget
+        S Target type ([pscustomobject]@{ Host = 'db'; Port = 1 }) InvalidTarget
+        S Target type @('127.0.0.1:1', @{ Endpoint = $true }) InvalidTarget
+        S Target zero @{ Endpoint = '127.0.0.1:1'; Weight = 0 } InvalidTarget
+        S Target negative @{ Endpoint = '127.0.0.1:1'; Weight = -1 } InvalidTarget
+        S Target huge @{ Endpoint = '127.0.0.1:1'; Weight = 1001 } InvalidTarget
+        S Target malformed @('127.0.0.1:1', @{ Endpoint = '::' }) InvalidEndpoint
+        S Target malformed '127.0.0.1:1,' InvalidEndpoint
         S Listen syntax $null AmbiguousParameter -Script 'Start-ZeroCopyProxy -L 127.0.0.1:0 -Target 127.0.0.1:{closed}'
 
         # A target on port 0 goes nowhere; for -Listen, port 0 means "any free port" and stays valid.
@@ -111,7 +122,7 @@ BeforeDiscovery {
         foreach ($name in 'MaxConnections', 'ListenBacklog', 'MaxPipes') { S $name zero 0 $V; S $name empty '' $V; S $name whitespace ' ' $V }
 
         # Durations: a number is seconds (TimeSpanTransformation), the range is ValidateTimeSpan's.
-        foreach ($p in @(@('ConnectTimeout', 3601), @('IdleTimeout', 604801), @('HalfCloseTimeout', 604801), @('DrainTimeout', 86401), @('DnsCacheDuration', 86401))) {
+        foreach ($p in @(@('ConnectTimeout', 3601), @('IdleTimeout', 604801), @('HalfCloseTimeout', 604801), @('DrainTimeout', 86401), @('DnsCacheDuration', 86401), @('HealthCheckInterval', 3601))) {
             $name = $p[0]
             S $name negative -1 $V
             S $name negative '-00:00:01' $V
@@ -168,7 +179,7 @@ BeforeDiscovery {
                 @('type', 1.5), @('type', @(1, 2)), @('type', @{ Mode = 1 }), @('malformed', 'rw-rw-rwz'), @('malformed', 'u=rw'))) { S UnixSocketMode $m[0] $m[1] $T }
 
         # Enumerations: PowerShell's conversion names the valid values.
-        foreach ($name in 'CopyMode', 'Engine') {
+        foreach ($name in 'CopyMode', 'Engine', 'Balance', 'SendProxyProtocol') {
             foreach ($m in @(@('negative', -1), @('huge', 99), @('empty', ''), @('whitespace', ' '), @('wildcard', '*'), @('wildcard', 'Auto*'), @('unicode', 'Äuto')
                     @('type', $true), @('type', @{ Mode = 1 }), @('type', 1.5))) { S $name $m[0] $m[1] $C }
             S $name empty $null ParameterBindingFailed
@@ -200,6 +211,24 @@ BeforeDiscovery {
         S ReusePort type @{ On = 1 } CannotConvertArgument
         S Wait conflict $null AccessLogOpenFailed -NamedInMessage LogPath -With @{ Wait = $true; LogPath = '{dir}/missing/x.jsonl' } -Isolated
         S Wait conflict $null MetricsListenFailed -NamedInMessage MetricsListen -With @{ Wait = $true; MetricsListen = '127.0.0.1:{held}' } -Isolated
+
+        # Client rules: addresses and CIDR ranges only (ClientRuleList), each refusal InvalidClientRule.
+        foreach ($name in 'AllowClient', 'DenyClient') {
+            foreach ($m in @(@('malformed', 'localhost'), @('malformed', '10.0.0.1/33'), @('malformed', '192.0.2.1/24'), @('malformed', '1.2'), @('malformed', '2001:db8::/129')
+                    @('malformed', '10.0.0.0/'), @('malformed', '/8'), @('negative', '10.0.0.0/-1'), @('huge', '10.0.0.0/999999999999'), @('malformed', 'fe80::1%lo')
+                    @('whitespace', ' '), @('whitespace', ' 10.0.0.1'), @('whitespace', '10.0.0.0 /8'), @('wildcard', '*'), @('wildcard', '10.0.0.*')
+                    @('unicode', '１０.0.0.1'), @('unicode', "10.0.0.1`u{200B}"), @('type', $true), @('type', @{ Address = '10.0.0.1' }), @('type', 80))) {
+                S $name $m[0] $m[1] InvalidClientRule
+            }
+            S $name malformed @('10.0.0.0/8', 'x') InvalidClientRule
+            S $name empty '' ParameterArgumentValidationError
+            S $name empty $null ParameterArgumentValidationError
+            S $name empty @() ParameterArgumentValidationError
+        }
+
+        # -AcceptProxyProtocol: a switch.
+        S AcceptProxyProtocol type 'yes' CannotConvertArgument
+        S AcceptProxyProtocol type @{ On = 1 } CannotConvertArgument
 
         # -Wait: a switch. In the foreground a wrongly accepted start would block, so these run isolated with a deadline.
         S Wait type 'yes' CannotConvertArgument
@@ -234,7 +263,7 @@ Describe 'Start-ZeroCopyProxy refuses bad input' {
             'EventLoopCount/zero' = '0 means one loop per processor'; 'HistoryLimit/zero' = '0 keeps no history'
             'PipeSize/zero' = '0 keeps the kernel default'; 'UnixSocketMode/zero' = '0 is a valid (if useless) mode'
             'IdleTimeout/zero' = '0 disables it'; 'HalfCloseTimeout/zero' = '0 disables it'; 'DrainTimeout/zero' = '0 stops at once'
-            'DnsCacheDuration/zero' = '0 looks the target up for every connection'
+            'DnsCacheDuration/zero' = '0 looks the target up for every connection'; 'HealthCheckInterval/zero' = '0 turns the active check off'
             'LogPath/wildcard' = 'a literal path: * ? [ ] are file name characters'; 'HandOverPath/wildcard' = 'a literal path: * ? [ ] are file name characters'
         }
         Get-BadInputCoverageProblem Start-ZeroCopyProxy $Cases $notApplicable | Should -BeNullOrEmpty

@@ -85,7 +85,10 @@ Describe 'Start-ZeroCopyProxy -LogPath' {
         Wait-LogRecord $log 3
         Move-Item -LiteralPath $log -Destination "$log.1"
 
-        $job.ReopenLog() | Should -BeTrue
+        Set-ZeroCopyProxy -Name 'svc-rotate' -ReopenLog -WhatIf
+        Test-Path -LiteralPath $log | Should -BeFalse   # -WhatIf reopened nothing
+        Set-ZeroCopyProxy -Name 'svc-rotate' -ReopenLog -ErrorAction Stop
+        Test-Path -LiteralPath $log | Should -BeTrue
         foreach ($i in 1..2) { $null = Invoke-TestExchange -Port $port -Bytes 20 }
         Wait-LogRecord $log 2
         (Get-ZeroCopyProxy -Name 'svc-rotate').LogPath | Should -Be $log
@@ -97,7 +100,13 @@ Describe 'Start-ZeroCopyProxy -LogPath' {
 
     It 'says that a proxy without -LogPath has no log to reopen' {
         $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'svc-nolog' -WarningAction SilentlyContinue
-        try { { $job.ReopenLog() } | Should -Throw -ExpectedMessage "*without -LogPath*" }
+        try {
+            Set-ZeroCopyProxy -Name 'svc-nolog' -ReopenLog -ErrorVariable failed -ErrorAction SilentlyContinue
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'NoAccessLog*'
+            $failed[0].Exception.Message | Should -BeLike '*-ReopenLog*without -LogPath*'
+            { Set-ZeroCopyProxy -Name 'svc-nolog' -ErrorAction Stop } | Should -Throw -ErrorId 'NothingToSet*'
+        }
         finally { Stop-ZeroCopyProxy -InputObject $job }
     }
 }

@@ -44,8 +44,8 @@ internal sealed class EndpointTransformationAttribute : ArgumentTransformationAt
         return AcceptsList ? new[] { text } : text;
     }
 
-    /// <summary>The endpoint text of an endpoint-like value; throws for a value that cannot be one; null for "not mine to judge".</summary>
-    private static string? ToText(object value) => value switch
+    /// <summary>The endpoint text of an endpoint-like value; throws for a value that cannot be one; null for "not mine to judge". Also used for -Target (TargetTransformationAttribute).</summary>
+    internal static string? ToText(object value) => value switch
     {
         string text => text,
         int or long or short or byte or sbyte or uint or ulong or ushort => Convert.ToString(value, CultureInfo.InvariantCulture)!,

@@ -7,15 +7,16 @@ using PowerShellApi = System.Management.Automation.PowerShell;
 namespace ZeroCopyPS;
 
 /// <summary>
-/// Completes -Name and -Id of Get-/Stop-ZeroCopyProxy from the proxy jobs of the session.
-/// Stop- only offers running proxies; Get- offers all of them.
+/// Completes -Name and -Id of Get-/Set-/Stop-ZeroCopyProxy, and -ProxyName of Get-/Stop-ZeroCopyConnection,
+/// from the proxy jobs of the session. Set- and Stop- only offer running proxies; Get- offers all of them.
 /// </summary>
 internal sealed class ProxyJobCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(
         string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        bool runningOnly = commandName.StartsWith("Stop-", StringComparison.OrdinalIgnoreCase);
+        bool runningOnly = commandName.StartsWith("Stop-", StringComparison.OrdinalIgnoreCase)
+            || commandName.StartsWith("Set-", StringComparison.OrdinalIgnoreCase);
         bool byId = string.Equals(parameterName, "Id", StringComparison.OrdinalIgnoreCase);
         var pattern = WildcardPattern.Get(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
 

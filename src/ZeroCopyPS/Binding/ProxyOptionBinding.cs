@@ -29,11 +29,16 @@ internal static class ProxyOptionBinding
             parameter.SetValue(command, Convert(option.GetValue(EngineDefaults.Options), parameter.PropertyType));
     }
 
-    /// <summary>The options for one proxy: the endpoints, name and access log given, every marked parameter's value.</summary>
-    public static ProxyOptions Build(StartZeroCopyProxyCommand command, IReadOnlyList<ProxyEndpoint> listen, ProxyEndpoint target, string name,
+    /// <summary>
+    /// The options for one proxy: the endpoints, targets, client rules, name and access log given, every marked
+    /// parameter's value. Targets and client rules are parsed by the command (TargetList, ClientRuleList),
+    /// since its parameters are not the options' types.
+    /// </summary>
+    public static ProxyOptions Build(StartZeroCopyProxyCommand command, IReadOnlyList<ProxyEndpoint> listen, TargetRouting routing, string name,
         Engine.Logging.AccessLog? accessLog = null)
     {
-        var options = new ProxyOptions(listen, target) { Name = name, AccessLog = accessLog };
+        var options = new ProxyOptions(listen, routing.Targets)
+            { Name = name, AllowClients = routing.AllowClients, DenyClients = routing.DenyClients, AccessLog = accessLog };
         // Init-only setters are ordinary setters to reflection; the options are not shared before they are complete.
         foreach ((PropertyInfo parameter, PropertyInfo option) in Map)
             option.SetValue(options, Convert(parameter.GetValue(command), option.PropertyType));

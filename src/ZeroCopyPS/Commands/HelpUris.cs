@@ -10,5 +10,8 @@ internal static class HelpUris
     public const string StartZeroCopyProxy = Docs + "Start-ZeroCopyProxy.md";
     public const string GetZeroCopyProxy = Docs + "Get-ZeroCopyProxy.md";
     public const string StopZeroCopyProxy = Docs + "Stop-ZeroCopyProxy.md";
+    public const string SetZeroCopyProxy = Docs + "Set-ZeroCopyProxy.md";
+    public const string GetZeroCopyConnection = Docs + "Get-ZeroCopyConnection.md";
+    public const string StopZeroCopyConnection = Docs + "Stop-ZeroCopyConnection.md";
     public const string MeasureSocketCopy = Docs + "Measure-SocketCopy.md";
 }

@@ -17,7 +17,8 @@ internal static class StartReport
     /// </summary>
     public static void Write(PSCmdlet cmdlet, ProxyOptions options, string[] listening, int effectiveMaxConnections, long descriptorLimit)
     {
-        cmdlet.WriteVerbose($"Proxy '{options.Name}' listening on {string.Join(", ", listening)}, forwarding to {options.Target}; " +
+        cmdlet.WriteVerbose($"Proxy '{options.Name}' listening on {string.Join(", ", listening)}, forwarding to {TargetList.Describe(options.Targets)}" +
+            (options.Targets.Count > 1 ? $" ({options.Balance})" : "") + "; " +
             $"up to {effectiveMaxConnections} connections at once (descriptor limit {descriptorLimit}).");
         if (effectiveMaxConnections >= options.MaxConnections) return;
         cmdlet.WriteWarning($"Proxy '{options.Name}' can hold {effectiveMaxConnections} connections at once, not MaxConnections {options.MaxConnections}: " +
@@ -48,12 +49,15 @@ internal static class StartReport
             string key = (string)entry.Key;
             if (NotOptions.Contains(key) || !IsOption(key)) continue;
             object? value = entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value;
-            string formatted = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+            string formatted = value is IEnumerable list and not string
+                ? string.Join(",", list.Cast<object?>().Select(item => Convert.ToString(item, CultureInfo.InvariantCulture)))
+                : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
             text.Append(" -").Append(key).Append(' ').Append(formatted.Contains(' ') ? $"'{formatted}'" : formatted);
         }
         return text.ToString();
     }
 
     private static bool IsOption(string parameter) =>
-        parameter == nameof(StartZeroCopyProxyCommand.HistoryLimit) || ProxyOptionBinding.Pairs.Any(p => p.Parameter == parameter);
+        parameter is nameof(StartZeroCopyProxyCommand.HistoryLimit) or nameof(ProxyRoutingParameters.AllowClient) or nameof(ProxyRoutingParameters.DenyClient)
+        || ProxyOptionBinding.Pairs.Any(p => p.Parameter == parameter);
 }

@@ -30,12 +30,16 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
     public string[] Listen { get; set; } = Array.Empty<string>();
 
-    /// <summary>Where to forward each connection: HOST:PORT, [IPv6]:PORT, unix:/path, unix:@name.</summary>
+    /// <summary>
+    /// Where to forward each connection: one or more targets, each HOST:PORT, [IPv6]:PORT, unix:/path or
+    /// unix:@name as text, or a hashtable or object with Endpoint, Weight and Backup (TargetTransformationAttribute).
+    /// Object[] because a target may be any of these.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [EndpointTransformation]
+    [TargetTransformation]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(NoCompletionCompleter))]
-    public string Target { get; set; } = "";
+    public object[] Target { get; set; } = Array.Empty<object>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -54,7 +58,11 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
         // Endpoints and paths first: a malformed one is reported before any job, name, file or socket exists.
         var listen = new List<ProxyEndpoint>(Listen.Length);
         foreach (string text in Listen) listen.Add(ParseEndpoint(text, EndpointRole.Listen));
-        ProxyEndpoint target = ParseEndpoint(Target, EndpointRole.Target);
+        List<ProxyTarget> targets = TargetList.Parse(this, Target);
+        List<IPNetwork> allow = ClientRuleList.Parse(this, AllowClient, nameof(AllowClient));
+        List<IPNetwork> deny = ClientRuleList.Parse(this, DenyClient, nameof(DenyClient));
+        if (allow.Count + deny.Count > ProxyOptionLimits.ClientRulesMaximum)
+            ThrowTerminatingError(RoutingErrors.TooManyClientRules(allow.Count + deny.Count));
         if (Name is not null && ProxyNameRule.Problem(Name) is { } problem)
             ThrowTerminatingError(ProxyStartErrors.InvalidProxyName(Name, problem));
         string? logPath = LogPath is null ? null : ResolvePath(LogPath, nameof(LogPath));
@@ -62,34 +70,35 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
         // The engine option takes the full path; the parameter keeps what the user typed relative to $PWD resolved.
         if (HandOverPath is not null) HandOverPath = ResolvePath(HandOverPath, nameof(HandOverPath));
 
-        if (Wait) RunInForeground(listen, target, logPath, metrics);
-        else StartJob(listen, target, logPath, metrics);
+        var routing = new TargetRouting(targets, allow, deny);
+        if (Wait) RunInForeground(listen, routing, logPath, metrics);
+        else StartJob(listen, routing, logPath, metrics);
     }
 
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose() => _stopping.Dispose();
 
-    private void RunInForeground(List<ProxyEndpoint> listen, ProxyEndpoint target, string? logPath, IPEndPoint? metrics)
+    private void RunInForeground(List<ProxyEndpoint> listen, TargetRouting routing, string? logPath, IPEndPoint? metrics)
     {
         ProxyServiceResources? service = ProxyServiceResources.Open(logPath, metrics, out ErrorRecord? failure);
         if (service is null) ThrowTerminatingError(failure!);
-        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, Name ?? ForegroundProxy.DefaultName(), service!.Log);
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, routing, Name ?? ForegroundProxy.DefaultName(), service!.Log);
         ForegroundProxy.Run(this, options, service, HistoryLimit, _stopping.Token);
     }
 
-    private void StartJob(List<ProxyEndpoint> listen, ProxyEndpoint target, string? logPath, IPEndPoint? metrics)
+    private void StartJob(List<ProxyEndpoint> listen, TargetRouting routing, string? logPath, IPEndPoint? metrics)
     {
         if (Name is not null && FindRunningProxy(Name) is { } sameName)
             ThrowTerminatingError(ProxyStartErrors.ProxyNameInUse(Name, sameName, nameGiven: true));
 
         // The job is the observer, so it exists before the engine starts; a default name comes from its Id.
-        var job = new ZeroCopyProxyJob(StartReport.JobCommand(Target, MyInvocation.BoundParameters), Name, HistoryLimit);
+        var job = new ZeroCopyProxyJob(StartReport.JobCommand(TargetList.Describe(routing.Targets), MyInvocation.BoundParameters), Name, HistoryLimit);
         ErrorRecord? failure = null;
         if (Name is null && FindRunningProxy(job.Name) is { } sameDefaultName)
             failure = ProxyStartErrors.ProxyNameInUse(job.Name, sameDefaultName, nameGiven: false);
         ProxyServiceResources? service = failure is null ? ProxyServiceResources.Open(logPath, metrics, out failure) : null;
-        ProxyOptions options = ProxyOptionBinding.Build(this, listen, target, job.Name, service?.Log);
+        ProxyOptions options = ProxyOptionBinding.Build(this, listen, routing, job.Name, service?.Log);
 
         if (failure is null)
         {

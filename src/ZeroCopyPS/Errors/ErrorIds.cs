@@ -28,18 +28,35 @@ internal static class ErrorIds
     public const string InvalidMetricsEndpoint = "InvalidMetricsEndpoint";
     public const string MetricsListenFailed = "MetricsListenFailed";
 
+    // Set-ZeroCopyProxy -ReopenLog on a running proxy (non-terminating, per proxy).
+    public const string NoAccessLog = "NoAccessLog";
+    public const string LogReopenFailed = "LogReopenFailed";
+    public const string NothingToSet = "NothingToSet";
+
+    // Start- and Set-ZeroCopyProxy: targets and client rules (terminating, before anything changes).
+    public const string InvalidTarget = "InvalidTarget";
+    public const string InvalidClientRule = "InvalidClientRule";
+
     // A running proxy: per connection (non-terminating, on the job's Error stream), and the engine itself.
     public const string TargetConnectFailed = "TargetConnectFailed";
     public const string ConnectionReset = "ConnectionReset";
     public const string ConnectionError = "ConnectionError";
     public const string ProxyLoopDetected = "ProxyLoopDetected";
     public const string ProxyEngineFaulted = "ProxyEngineFaulted";
+    public const string ClientDenied = "ClientDenied";
 
     // Get-, Stop-ZeroCopyProxy.
     public const string ProxyNotFound = "ProxyNotFound";
     public const string NotAProxyJob = "NotAProxyJob";
     public const string InvalidProxyNamePattern = "InvalidProxyNamePattern";
     public const string ForceWithDrainTimeout = "ForceWithDrainTimeout";
+
+    // Set-ZeroCopyProxy (per proxy, non-terminating).
+    public const string ProxyNotRunning = "ProxyNotRunning";
+    public const string SetTargetsFailed = "SetTargetsFailed";
+
+    // Get-, Stop-ZeroCopyConnection.
+    public const string ConnectionNotFound = "ConnectionNotFound";
 
     // Measure-SocketCopy.
     public const string EndpointConnectFailed = "EndpointConnectFailed";

@@ -45,6 +45,12 @@ internal sealed class ForegroundOutput : IDisposable
         while (_observer.TryTake(out object? item, until))
         {
             if (item is Exception fault) _cmdlet.ThrowTerminatingError(ConnectionErrorRecords.EngineFaulted(fault, _proxyName, _proxyName));
+            if (item is ZeroCopyTargetStateChange change)
+            {
+                // The same MessageData and tags as the Information records of a job (ProxyJobObserver).
+                _cmdlet.WriteInformation(change, new[] { "TargetStateChanged", change.Health.ToString() });
+                continue;
+            }
             var statistics = (ConnectionStatistics)item!;
             _cmdlet.WriteObject(_redirected ? Tagged(statistics) : statistics);
             if (ConnectionErrorRecords.TryCreate(statistics) is { } error) _cmdlet.WriteError(error);

@@ -2,7 +2,7 @@ using System.Management.Automation;
 
 namespace ZeroCopyPS;
 
-/// <summary>Finds proxy jobs in the session's job repository by name (wildcards) or id, for Get- and Stop-ZeroCopyProxy.</summary>
+/// <summary>Finds proxy jobs in the session's job repository by name (wildcards) or id, for the proxy and connection cmdlets.</summary>
 internal static class ProxyJobLookup
 {
     public static IEnumerable<ZeroCopyProxyJob> All(PSCmdlet cmdlet) =>
@@ -12,10 +12,10 @@ internal static class ProxyJobLookup
     /// Jobs whose name matches any of the patterns, each once. A pattern without wildcards that
     /// matches nothing writes ProxyNotFound (like Get-Job -Name); a wildcard matching nothing is silent.
     /// </summary>
-    public static IEnumerable<ZeroCopyProxyJob> ByName(PSCmdlet cmdlet, string[] names)
+    public static IEnumerable<ZeroCopyProxyJob> ByName(PSCmdlet cmdlet, string[] names, string parameterName = "Name")
     {
         // Every pattern is checked before the first job is returned, so a bad one stops nothing.
-        var patterns = names.Select(name => Pattern(cmdlet, name)).ToList();
+        var patterns = names.Select(name => Pattern(cmdlet, name, parameterName)).ToList();
         var seen = new HashSet<int>();
         List<ZeroCopyProxyJob> jobs = All(cmdlet).ToList();
         foreach ((string name, WildcardPattern pattern) in names.Zip(patterns))
@@ -31,7 +31,7 @@ internal static class ProxyJobLookup
             }
 
             if (!found && !WildcardPattern.ContainsWildcardCharacters(name))
-                cmdlet.WriteError(ProxyLookupErrors.NotFound($"-Name '{EndpointArgument.Show(name)}': no ZeroCopyPS proxy of this session has that name.", name));
+                cmdlet.WriteError(ProxyLookupErrors.NotFound($"-{parameterName} '{EndpointArgument.Show(name)}': no ZeroCopyPS proxy of this session has that name.", name));
         }
     }
 
@@ -65,7 +65,7 @@ internal static class ProxyJobLookup
 
     // A malformed pattern ('web[') would otherwise throw WildcardPatternException out of the first
     // IsMatch, as a generic RuntimeException, and only when some proxy exists to match against.
-    private static WildcardPattern Pattern(PSCmdlet cmdlet, string name)
+    private static WildcardPattern Pattern(PSCmdlet cmdlet, string name, string parameterName)
     {
         var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
         try
@@ -74,7 +74,7 @@ internal static class ProxyJobLookup
         }
         catch (WildcardPatternException e)
         {
-            cmdlet.ThrowTerminatingError(ProxyLookupErrors.InvalidPattern(name, e));
+            cmdlet.ThrowTerminatingError(ProxyLookupErrors.InvalidPattern(name, e, parameterName));
         }
         return pattern;
     }

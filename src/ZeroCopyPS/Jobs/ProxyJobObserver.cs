@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using ZeroCopyPS.Engine;
 
 namespace ZeroCopyPS;
@@ -29,6 +30,32 @@ internal sealed class ProxyJobObserver : IProxyObserver
         try
         {
             _job.OnEngineFaulted(error);
+        }
+        catch (Exception)
+        {
+            // Same contract as above.
+        }
+    }
+
+    /// <summary>
+    /// A target went down or came back: one record on the job's Information stream, with the reason. Rare, so it
+    /// goes through the thread pool rather than the statistics hand-off; the engine thread never takes the stream's lock.
+    /// </summary>
+    public void OnTargetStateChanged(TargetStateChange change)
+    {
+        try
+        {
+            ThreadPool.QueueUserWorkItem(static state =>
+            {
+                (ZeroCopyProxyJob job, TargetStateChange change) = ((ZeroCopyProxyJob, TargetStateChange))state!;
+                var record = new InformationRecord(new ZeroCopyTargetStateChange(change), "ZeroCopyPS/" + change.ProxyName)
+                {
+                    TimeGenerated = change.Time.LocalDateTime,
+                };
+                record.Tags.Add("TargetStateChanged");
+                record.Tags.Add(change.Health.ToString());
+                job.AddInformation(record);
+            }, (_job, change));
         }
         catch (Exception)
         {

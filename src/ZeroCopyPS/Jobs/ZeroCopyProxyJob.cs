@@ -30,6 +30,8 @@ public sealed class ZeroCopyProxyJob : Job
 
     private readonly HistoryStream<PSObject> _output;
     private readonly HistoryStream<ErrorRecord> _error;
+    private readonly HistoryStream<InformationRecord> _information;
+    private readonly DenialRecordLimiter _denials = new();
     private readonly ConnectionHandOff _handOff;
     private readonly Action<ConnectionStatistics> _countDropped;
     private ProxyServer? _server;
@@ -40,7 +42,7 @@ public sealed class ZeroCopyProxyJob : Job
     private long _droppedErrors;
     private long _closedByStop;
     private bool _disposed;
-    private Runspace? _runspace;
+    private RunspaceTie? _runspaceTie;
 
     internal ZeroCopyProxyJob(string command, string? name, int historyLimit)
         : base(command, name)
@@ -51,6 +53,7 @@ public sealed class ZeroCopyProxyJob : Job
         HistoryLimit = historyLimit;
         Output = _output = new HistoryStream<PSObject>(historyLimit);
         Error = _error = new HistoryStream<ErrorRecord>(historyLimit);
+        Information = _information = new HistoryStream<InformationRecord>(Math.Max(historyLimit, 1));
         _handOff = new ConnectionHandOff(ConnectionHandOff.JobCapacity, Deliver);
         _countDropped = CountDropped;
     }
@@ -61,8 +64,8 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>The addresses the proxy listens on, with port 0 resolved to the port the kernel chose.</summary>
     public string[] ListenEndPoints { get; private set; } = Array.Empty<string>();
 
-    /// <summary>The target as the user wrote it.</summary>
-    public string Target { get; private set; } = "";
+    /// <summary>The targets, comma separated, each with its weight and backup role when not the default (Set-ZeroCopyProxy changes them).</summary>
+    public string Target { get; internal set; } = "";
 
     /// <summary>The copy mode the proxy was started with.</summary>
     public CopyMode CopyMode { get; private set; }
@@ -94,7 +97,7 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>The listen endpoints, comma separated: where the job "runs", in Get-Job's Location column.</summary>
     public override string Location => string.Join(", ", ListenEndPoints);
 
-    public override bool HasMoreData => _output.Count > 0 || _error.Count > 0 || _handOff.Waiting > 0;
+    public override bool HasMoreData => _output.Count > 0 || _error.Count > 0 || _information.Count > 0 || _handOff.Waiting > 0;
 
     public override string StatusMessage
     {
@@ -122,7 +125,7 @@ public sealed class ZeroCopyProxyJob : Job
     {
         lock (_lifecycleLock)
         {
-            Target = options.Target.Text;
+            Target = TargetList.Describe(options.Targets);
             CopyMode = options.CopyMode;
             DrainTimeout = options.DrainTimeout;
             _server = ProxyServer.Start(options, new ProxyJobObserver(this));
@@ -152,6 +155,15 @@ public sealed class ZeroCopyProxyJob : Job
         }
     }
 
+    /// <summary>The engine while the proxy runs, for Get- and Stop-ZeroCopyConnection; null once it stopped.</summary>
+    internal ProxyServer? RunningServer => JobStateInfo.State == JobState.Running ? Volatile.Read(ref _server) : null;
+
+    /// <summary>Thread pool (ProxyJobObserver): a target state change for the Information stream, kept like the other streams.</summary>
+    internal void AddInformation(InformationRecord record)
+    {
+        if (HistoryLimit > 0) _information.TryAdd(record);
+    }
+
     /// <summary>Connections the proxy can hold at once, as the descriptor limit allowed when it started.</summary>
     internal int EffectiveMaxConnections => _server?.EffectiveMaxConnections ?? 0;
 
@@ -161,17 +173,8 @@ public sealed class ZeroCopyProxyJob : Job
     /// <summary>Connections closed by the proxy's stop (the drain ran out): counted on engine threads, lock-free.</summary>
     internal long ClosedByStop => Interlocked.Read(ref _closedByStop);
 
-    /// <summary>
-    /// Ties the proxy to the runspace whose job repository holds it: when that runspace closes
-    /// (a [powershell] instance disposed, a thread job's runspace ending), nothing could reach the
-    /// proxy any more, so it stops at once (open connections reset) instead of serving unseen.
-    /// </summary>
-    internal void StopWhenRunspaceCloses(Runspace? runspace)
-    {
-        if (runspace is null) return;
-        _runspace = runspace;
-        runspace.StateChanged += OnRunspaceStateChanged;
-    }
+    /// <summary>Stops the proxy at once when <paramref name="runspace"/> closes (see <see cref="RunspaceTie"/>).</summary>
+    internal void StopWhenRunspaceCloses(Runspace? runspace) => _runspaceTie = RunspaceTie.Attach(runspace, OnRunspaceClosing);
 
     /// <summary>A snapshot for Get-ZeroCopyProxy: live while running, the final counters once stopped.</summary>
     internal ZeroCopyProxyStatus GetStatus() => new(this, GetEngineStatus(), _stoppedAt);
@@ -189,9 +192,8 @@ public sealed class ZeroCopyProxyJob : Job
 
     private bool IsFinished => JobStateInfo.State is JobState.Stopped or JobState.Failed or JobState.Completed;
 
-    private void OnRunspaceStateChanged(object? sender, RunspaceStateEventArgs e)
+    private void OnRunspaceClosing()
     {
-        if (e.RunspaceStateInfo.State is not (RunspaceState.Closing or RunspaceState.Closed or RunspaceState.Broken)) return;
         lock (_lifecycleLock)
         {
             if (_disposed || IsFinished) return;
@@ -202,16 +204,9 @@ public sealed class ZeroCopyProxyJob : Job
 
     private ProxyStatus? GetEngineStatus()
     {
-        ProxyStatus? final = Volatile.Read(ref _finalStatus);
-        if (final is not null) return final;
-        try
-        {
-            return Volatile.Read(ref _server)?.GetStatus();
-        }
-        catch (ObjectDisposedException)
-        {
-            return null;
-        }
+        if (Volatile.Read(ref _finalStatus) is { } final) return final;
+        try { return Volatile.Read(ref _server)?.GetStatus(); }
+        catch (ObjectDisposedException) { return null; }
     }
 
     /// <summary>Stops with no drain (open connections reset), keeping the last counters; returns what went wrong.</summary>
@@ -237,7 +232,10 @@ public sealed class ZeroCopyProxyJob : Job
                     CountDropped(statistics!);
                     continue;
                 }
-                ErrorRecord? error = ConnectionErrorRecords.TryCreate(statistics!);
+                // A scan of denied clients must not flood the job: one record per interval, with the count held back.
+                ErrorRecord? error = statistics!.CloseReason == CloseReason.Denied
+                    ? _denials.Next(statistics, DateTimeOffset.UtcNow)
+                    : ConnectionErrorRecords.TryCreate(statistics);
                 if (error is not null && !_error.TryAdd(error)) Interlocked.Increment(ref _droppedErrors);
             }
         }
@@ -284,7 +282,7 @@ public sealed class ZeroCopyProxyJob : Job
             {
                 if (!_disposed)
                 {
-                    if (_runspace is not null) _runspace.StateChanged -= OnRunspaceStateChanged;
+                    _runspaceTie?.Dispose();
                     // Remove-Job -Force has already drained via StopJob; a direct Dispose closes at once.
                     if (_finalStatus is null) StopNow();
                     JobStopper.Dispose(_server);

@@ -15,7 +15,9 @@ public sealed class ZeroCopyProxyStatus
         Name = job.Name;
         State = job.JobStateInfo.State;
         ListenEndPoints = status?.ListenEndPoints.ToArray() ?? job.ListenEndPoints;
-        Target = status?.Target ?? job.Target;
+        Target = job.Target;
+        Targets = status?.Targets.Select(t => new ZeroCopyTargetStatus(job.Name, t)).ToArray() ?? Array.Empty<ZeroCopyTargetStatus>();
+        Balance = status?.Balance ?? BalanceMode.RoundRobin;
         CopyMode = status?.CopyMode ?? job.CopyMode;
         Engine = status?.Engine ?? job.Engine;
         StartTime = status?.StartTime ?? DateTimeOffset.MinValue;
@@ -36,6 +38,7 @@ public sealed class ZeroCopyProxyStatus
         EffectiveMaxConnections = status?.EffectiveMaxConnections ?? 0;
         DescriptorLimit = status?.DescriptorLimit ?? 0;
         RefusedConnections = status?.RefusedConnections ?? 0;
+        DeniedConnections = status?.DeniedConnections ?? 0;
         DroppedStatisticsCount = job.DroppedStatisticsCount;
         DroppedErrorCount = job.DroppedErrorCount;
         Engine.Logging.AccessLog? log = job.Service.Log;
@@ -58,8 +61,14 @@ public sealed class ZeroCopyProxyStatus
     /// <summary>The bound listen addresses (port 0 resolved).</summary>
     public string[] ListenEndPoints { get; }
 
-    /// <summary>The target as configured.</summary>
+    /// <summary>The targets as configured (or as Set-ZeroCopyProxy last set them), comma separated, with weights and backups.</summary>
     public string Target { get; }
+
+    /// <summary>Each target with its health, weight, backup role and counters (its own table view).</summary>
+    public ZeroCopyTargetStatus[] Targets { get; }
+
+    /// <summary>How a target is chosen for each new connection.</summary>
+    public BalanceMode Balance { get; }
 
     /// <summary>The configured copy mode.</summary>
     public CopyMode CopyMode { get; }
@@ -123,6 +132,9 @@ public sealed class ZeroCopyProxyStatus
 
     /// <summary>Waiting clients reset at once because the process had no descriptor left to serve them.</summary>
     public long RefusedConnections { get; }
+
+    /// <summary>Clients refused by -AllowClient/-DenyClient (each reset at once, with a Denied statistics record).</summary>
+    public long DeniedConnections { get; }
 
     /// <summary>Statistics the job dropped because more than its history limit were unread.</summary>
     public long DroppedStatisticsCount { get; }
