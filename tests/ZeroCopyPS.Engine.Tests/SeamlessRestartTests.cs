@@ -74,6 +74,26 @@ public class SeamlessRestartTests(ITestOutputHelper output)
         File.Delete(path);
     }
 
+    [Fact]
+    public void A_users_file_at_the_hand_over_paths_temporary_name_is_refused_and_kept()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"zc-ho-{Guid.NewGuid():N}.sock");
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, "mine");
+        try
+        {
+            var options = new ProxyOptions([ProxyEndpoint.Parse("127.0.0.1:0")], ProxyEndpoint.Parse("127.0.0.1:9")) { HandOverPath = path };
+            var e = Assert.Throws<ProxyStartException>(() => ProxyServer.Start(options, new RecordingObserver()));
+            Assert.Equal(ProxyStartFailure.ListenPathNotASocket, e.Failure);
+            Assert.Equal("mine", File.ReadAllText(temporary));
+            Assert.False(File.Exists(path));
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
     private static int Closed(string stoppedLine) =>
         JsonSerializer.Deserialize<Dictionary<string, int>>(stoppedLine["STOPPED ".Length..])!.Values.Sum();
 }

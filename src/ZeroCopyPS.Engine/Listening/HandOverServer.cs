@@ -35,7 +35,11 @@ internal sealed class HandOverServer : IDisposable
     {
         string temporary = $"{path}.{Environment.ProcessId}.tmp";
         var endpoint = ProxyEndpoint.Parse("unix:" + path);
-        NativeFile.Unlink(temporary); // a leftover of this very PID, never anyone else's
+        // A socket left at this name by this very PID is ours to replace; anything else there is someone's file.
+        if (NativeFile.Lstat(temporary, out _, out _) is not (FileKind.Missing or FileKind.Socket))
+            throw new ProxyStartException(ProxyStartFailure.ListenPathNotASocket, temporary,
+                $"Cannot serve the hand-over path '{path}': '{temporary}', the name it binds first, is a file that is not a socket; it was left alone.");
+        RemoveIfSocket(temporary);
         int fd = NativeSocket.TryCreateStream(AddressFamily.Unix, out int errno);
         if (fd < 0) throw Failure(endpoint, "socket", errno);
         var handle = new SafeSocketHandle(fd, ownsHandle: true);
@@ -52,13 +56,13 @@ internal sealed class HandOverServer : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             handle.Dispose();
-            NativeFile.Unlink(temporary);
+            RemoveIfSocket(temporary);
             throw new ProxyStartException(ProxyStartFailure.ListenFailed, path, $"Cannot serve the hand-over path '{path}': {e.Message}", e);
         }
         catch
         {
             handle.Dispose();
-            NativeFile.Unlink(temporary);
+            RemoveIfSocket(temporary);
             throw;
         }
     }
@@ -113,4 +117,10 @@ internal sealed class HandOverServer : IDisposable
 
     private static ProxyStartException Failure(ProxyEndpoint endpoint, string call, int errno) =>
         new(ProxyStartFailure.ListenFailed, endpoint.Text, $"Cannot serve the hand-over path '{endpoint.UnixPath}': {call} failed: {Errno.Describe(errno)}.");
+
+    // Only a socket is ever removed (docs/ARCHITECTURE.md, "Unix socket files"): the temporary name is bound by us.
+    private static void RemoveIfSocket(string path)
+    {
+        if (NativeFile.Lstat(path, out _, out _) == FileKind.Socket) NativeFile.Unlink(path);
+    }
 }

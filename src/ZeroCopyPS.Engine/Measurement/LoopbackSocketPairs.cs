@@ -64,7 +64,7 @@ public sealed class LoopbackSocketPairs : IDisposable
     {
         _listener.Dispose();
         if (_unixPath is null) return;
-        try { File.Delete(_unixPath); }
+        try { File.Delete(_unixPath); } // a GUID name this object bound in the temp folder: only ever its own socket
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
