@@ -104,7 +104,7 @@ Describe 'Start-ZeroCopyProxy -LogPath' {
             Set-ZeroCopyProxy -Name 'svc-nolog' -ReopenLog -ErrorVariable failed -ErrorAction SilentlyContinue
             $failed | Should -HaveCount 1
             $failed[0].FullyQualifiedErrorId | Should -BeLike 'NoAccessLog*'
-            $failed[0].Exception.Message | Should -BeLike '*-ReopenLog*without -LogPath*'
+            "$($failed[0])" | Should -BeLike '*-ReopenLog*without -LogPath*'
             { Set-ZeroCopyProxy -Name 'svc-nolog' -ErrorAction Stop } | Should -Throw -ErrorId 'NothingToSet*'
         }
         finally { Stop-ZeroCopyProxy -InputObject $job }

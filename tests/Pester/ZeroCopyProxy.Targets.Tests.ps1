@@ -150,9 +150,9 @@ Describe 'Target health on the Information stream and in Get-ZeroCopyProxy' {
             Wait-TestCondition -Because 'the foreground proxy to listen' { (Test-TestConnect -Port $port) -or $ps.InvocationStateInfo.State -ne 'Running' }
             foreach ($i in 1..6) { (Invoke-TestExchange -Port $port -Bytes 32).EchoMatches | Should -BeTrue }
 
-            Wait-TestCondition -Because 'a TargetStateChanged record' { $ps.Streams.Information.Count -ge 1 }
-            $record = $ps.Streams.Information[0]
-            $record.Tags | Should -Contain 'TargetStateChanged'
+            # -Wait first says where it listens (also on the Information stream); the state change follows.
+            Wait-TestCondition -Because 'a TargetStateChanged record' { @($ps.Streams.Information | Where-Object Tags -Contains 'TargetStateChanged').Count -ge 1 }
+            $record = @($ps.Streams.Information | Where-Object Tags -Contains 'TargetStateChanged')[0]
             $record.MessageData.Target | Should -Be $closed
             $record.MessageData.Health | Should -Be ([ZeroCopyPS.Engine.TargetHealth]::Down)
             $ps.Stop()
