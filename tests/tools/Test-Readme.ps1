@@ -42,6 +42,7 @@ if ($LASTEXITCODE -ne 0) { throw "git clone failed ($LASTEXITCODE)." }
 $blocks = @(Get-ReadmeBlock (Join-Path $clone 'README.md'))
 $failures = [Collections.Generic.List[string]]::new()
 $ran = 0; $skipped = 0; $number = 0
+$testSummary = $null   # the Test task's own "N passed, N failed, N skipped", for CI's last line
 
 # Transcripts run per section, all the section's "PS> " lines in one session, like a reader typing them.
 $sections = @($blocks | Where-Object { $_.Language -eq 'text' -and $_.Text -match '(?m)^PS> ' } | Group-Object Section)
@@ -63,7 +64,8 @@ foreach ($block in $blocks) {
                     Write-Host "      its console: $($output.Count) lines, last: $($output[-1])"
                     if ($output.Count -ge 60) { $failures.Add("the Test task printed $($output.Count) lines; the README promises a short summary") }
                     if (-not ($output -match 'about \d+ min')) { $failures.Add('the Test task did not say how long it takes') }
-                    if ($output[-1] -notmatch '^\d+ passed, \d+ failed, \d+ skipped$') { $failures.Add("the Test task's last line is not the summary: $($output[-1])") }
+                    if ($output[-1] -match '^(\d+) passed, (\d+) failed, (\d+) skipped$') { $testSummary = $Matches }
+                    else { $failures.Add("the Test task's last line is not the summary: $($output[-1])") }
                 }
             }
         }
@@ -111,4 +113,9 @@ foreach ($f in $failures) { Write-Host "  FAILED: $f" }
 if ($failures.Count -eq 0) { Remove-Item -LiteralPath $Work -Recurse -Force -ErrorAction SilentlyContinue }
 else { Write-Host "  clone and logs kept in $Work" }
 Write-Host "README: $ran blocks run as printed, $skipped skipped, $($failures.Count) problem(s)"
+# CI's last line counts every test: the Test task's tests, with each README problem counted as a failure.
+$passed = $testSummary ? [int]$testSummary[1] : 0
+$failed = ($testSummary ? [int]$testSummary[2] : 0) + $failures.Count
+$skippedTests = $testSummary ? [int]$testSummary[3] : 0
+Write-Host "$passed passed, $failed failed, $skippedTests skipped"
 exit ([int]($failures.Count -gt 0))
