@@ -40,7 +40,7 @@ internal sealed class AsyncEchoServer : IDisposable
         _listener.Listen(backlog);
         EndPoint = _listener.LocalEndPoint!;
         // Two accept loops: connections arrive by the thousand per second in the scale runs.
-        _acceptLoops = [Task.Run(AcceptLoop), Task.Run(AcceptLoop)];
+        _acceptLoops = [Task.Run(AcceptLoopAsync), Task.Run(AcceptLoopAsync)];
     }
 
     public EndPoint EndPoint { get; }
@@ -55,26 +55,13 @@ internal sealed class AsyncEchoServer : IDisposable
 
     public int Open => _open.Count;
 
-    private async Task AcceptLoop()
+    private Task AcceptLoopAsync() => AsyncAcceptLoop.RunAsync(_listener, () => _disposed, Serve);
+
+    private void Serve(Socket socket)
     {
-        while (!_disposed)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                if (_disposed) return;
-                await Task.Delay(1).ConfigureAwait(false);   // EMFILE and friends: back off instead of spinning
-                continue;
-            }
-            Interlocked.Increment(ref _accepted);
-            if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
-            _open[socket] = 0;
-            _ = ServeAsync(socket);
-        }
+        Interlocked.Increment(ref _accepted);
+        _open[socket] = 0;
+        _ = ServeAsync(socket);
     }
 
     private async Task ServeAsync(Socket socket)

@@ -28,7 +28,7 @@ internal sealed class SoakServer : IDisposable
         _listener.Bind(bind);
         _listener.Listen(4096);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
-        _acceptLoop = Task.Run(AcceptLoop);
+        _acceptLoop = Task.Run(() => AsyncAcceptLoop.RunAsync(_listener, () => _disposed, Serve));
     }
 
     public IPEndPoint EndPoint { get; }
@@ -37,26 +37,11 @@ internal sealed class SoakServer : IDisposable
 
     public long Records => _records.Lines;
 
-    private async Task AcceptLoop()
+    private void Serve(Socket socket)
     {
-        while (!_disposed)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                if (_disposed) return;
-                await Task.Delay(1).ConfigureAwait(false);   // EMFILE and friends: back off instead of spinning
-                continue;
-            }
-            Interlocked.Increment(ref _accepted);
-            socket.NoDelay = true;
-            _open[socket] = 0;
-            _ = Task.Run(() => ServeAsync(socket));
-        }
+        Interlocked.Increment(ref _accepted);
+        _open[socket] = 0;
+        _ = Task.Run(() => ServeAsync(socket));
     }
 
     private async Task ServeAsync(Socket socket)
