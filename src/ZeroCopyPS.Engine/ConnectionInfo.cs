@@ -13,4 +13,7 @@ public sealed record ConnectionInfo
     public required long BytesTargetToClient { get; init; }
     public required CopyPath CopyPath { get; init; }
     public required ConnectionState State { get; init; }
+
+    /// <summary>The names of the injected faults touching this connection now.</summary>
+    public IReadOnlyList<string> Faults { get; init; } = [];
 }

@@ -116,6 +116,9 @@ public sealed class ConnectionStatistics
     /// <summary>The error that ended the connection (with the failing call and errno), or null.</summary>
     public string? Error { get; }
 
+    /// <summary>The names of the injected faults that touched this connection (docs/ARCHITECTURE.md, "Fault injection"); empty when none did.</summary>
+    public IReadOnlyList<string> Faults { get; internal init; } = [];
+
     /// <summary>Bytes in both directions.</summary>
     public long TotalBytes => BytesClientToTarget + BytesTargetToClient;
 

@@ -63,4 +63,23 @@ public static class ProxyOptionLimits
     /// bytes more) and renamed over it; both must fit sockaddr_un's 107 bytes.
     /// </summary>
     public const int HandOverPathBytesMaximum = 90;
+
+    /// <summary>Faults on one proxy at a time: a validation script needs a handful, more is a runaway loop.</summary>
+    public const int FaultsMaximum = 64;
+
+    public const int FaultNameLengthMaximum = 128;
+
+    /// <summary>One day, for every time of a fault (Delay, Jitter, CloseAfter, After).</summary>
+    public const double FaultTimeMaximumSeconds = 24 * 3_600;
+
+    public const long FaultBytesPerSecondMinimum = 1;
+
+    /// <summary>100 GB/s: above anything loopback carries, so only a typing mistake is refused.</summary>
+    public const long FaultBytesPerSecondMaximum = 100_000_000_000;
+
+    /// <summary>1 PiB for ResetAfter and LimitData.</summary>
+    public const long FaultBytesMaximum = 1L << 50;
+
+    public const int FaultSliceBytesMinimum = 1;
+    public const int FaultSliceBytesMaximum = 16 * 1024 * 1024;
 }

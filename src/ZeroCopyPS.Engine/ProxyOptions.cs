@@ -142,6 +142,9 @@ public sealed class ProxyOptions
     /// </summary>
     public string? HandOverPath { get; init; }
 
+    /// <summary>Faults active from the start (docs/ARCHITECTURE.md, "Fault injection"); more can be added while running.</summary>
+    public IReadOnlyList<ProxyFault> Faults { get; init; } = [];
+
     /// <summary>Checks every option against <see cref="ProxyOptionLimits"/>; throws <see cref="ArgumentOutOfRangeException"/> naming the bad one.</summary>
     public void Validate()
     {
@@ -172,6 +175,10 @@ public sealed class ProxyOptions
         AtMost(HalfCloseTimeout, ProxyOptionLimits.InactivityTimeoutMaximumSeconds, nameof(HalfCloseTimeout));
         AtMost(DrainTimeout, ProxyOptionLimits.DrainTimeoutMaximumSeconds, nameof(DrainTimeout));
         AtMost(DnsCacheDuration, ProxyOptionLimits.DnsCacheDurationMaximumSeconds, nameof(DnsCacheDuration));
+        InRange(Faults.Count, 0, ProxyOptionLimits.FaultsMaximum, nameof(Faults));
+        foreach (ProxyFault fault in Faults) fault.Validate();
+        if (Faults.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"Two faults are named '{twice.Key}'; a fault's name must be unique within its proxy.", nameof(Faults));
         if (HandOverPath is not null && !Path.IsPathFullyQualified(HandOverPath))
             throw new ArgumentException($"HandOverPath '{HandOverPath}' must be an absolute path.", nameof(HandOverPath));
         if (HandOverPath is not null && System.Text.Encoding.UTF8.GetByteCount(HandOverPath) > ProxyOptionLimits.HandOverPathBytesMaximum)

@@ -193,6 +193,19 @@ public sealed class ProxyServer : IDisposable
         _runtime.SetTargets(targets);
     }
 
+    /// <summary>The faults injected now, in the order they were added.</summary>
+    public IReadOnlyList<ProxyFault> Faults => _runtime.Faults.Current;
+
+    /// <summary>
+    /// Injects a fault into new and open connections at once (docs/ARCHITECTURE.md, "Fault injection"); returns
+    /// it as stored (with <see cref="ProxyFault.ProxyName"/>). Throws <see cref="ArgumentException"/> naming the
+    /// bad setting, or for a name already in use.
+    /// </summary>
+    public ProxyFault AddFault(ProxyFault fault) => _runtime.Faults.Add(fault);
+
+    /// <summary>Removes a fault; connections it touched go on without it at once. False when no fault has that name.</summary>
+    public bool RemoveFault(string name) => _runtime.Faults.Remove(name);
+
     /// <summary>The open connections now, with their counts so far; the engine is not paused.</summary>
     public IReadOnlyList<ConnectionInfo> GetConnections() =>
         _runtime.Live.Values.Select(c => c.Snapshot()).OrderBy(c => c.ConnectionId).ToArray();

@@ -58,4 +58,7 @@ public sealed record ProxyStatus
 
     /// <summary>The process's descriptor limit (soft RLIMIT_NOFILE) when the proxy started; 0 where unknown.</summary>
     public long DescriptorLimit { get; init; }
+
+    /// <summary>The faults active now (docs/ARCHITECTURE.md, "Fault injection").</summary>
+    public IReadOnlyList<ProxyFault> Faults { get; init; } = [];
 }

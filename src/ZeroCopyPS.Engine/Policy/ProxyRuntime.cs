@@ -26,6 +26,7 @@ internal sealed class ProxyRuntime
         CoolDownMs = Milliseconds(options.HealthCoolDown);
         ProxyProtocolTimeoutMs = Milliseconds(options.ProxyProtocolTimeout);
         Filter = new ClientFilter(options.AllowClients, options.DenyClients);
+        Faults = new FaultSet(options.Name, options.Faults);
         _targets = NewPool(options.Targets, previous: null);
         if (options.HealthCheckInterval > TimeSpan.Zero) _healthChecker = new HealthChecker(this, options.HealthCheckInterval);
         Metrics = new ZeroCopyPS.Engine.Metrics.ProxyMetrics(options.Name);
@@ -42,6 +43,9 @@ internal sealed class ProxyRuntime
     public TargetPool Targets => _targets;
 
     public ClientFilter Filter { get; }
+
+    /// <summary>The faults injected now (docs/ARCHITECTURE.md, "Fault injection").</summary>
+    public FaultSet Faults { get; }
 
     /// <summary>Open connections by id, for Get-/Stop-ZeroCopyConnection (added at accept, removed at close).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<long, ILiveConnection> Live { get; } = new();
@@ -187,6 +191,7 @@ internal sealed class ProxyRuntime
             DnsLookups = targets.All.Sum(t => t.Dns.Lookups),
             DnsFailures = targets.All.Sum(t => t.Dns.Failures),
             DnsLastFailure = targets.All.Select(t => t.Dns.LastFailure).LastOrDefault(f => f is not null),
+            Faults = Faults.Current,
         };
     }
 
