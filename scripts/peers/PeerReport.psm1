@@ -44,6 +44,7 @@ function Set-PeerFigure {
     <# Puts one figure's per-round values into a row: the rounds, their median and their min–max. #>
     param([Parameter(Mandatory)] $Row, [Parameter(Mandatory)] [string] $Name, [AllowEmptyCollection()] [double[]] $Values)
     if (-not $Values) { return }
+    $Values = @($Values | ForEach-Object { [math]::Round($_, 3) })   # µs, MB/s, s/GiB: three decimals are more than the noise
     $Row.Rounds[$Name] = $Values
     $Row.$Name = Get-Median $Values
     $Row.Range[$Name] = @(($Values | Measure-Object -Minimum).Minimum, ($Values | Measure-Object -Maximum).Maximum)
