@@ -109,6 +109,9 @@ $servers = @()
 $peers = [System.Collections.Generic.List[object]]::new()
 $unstarted = [System.Collections.Generic.List[object]]::new()
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
+# The 1-, 5- and 15-minute load averages: other work on the machine moves every figure (docs/benchmarks.md, section 2).
+function Get-LoadAverage { (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -replace '^(\S+ \S+ \S+).*', '$1' }
+$loadAtStart = Get-LoadAverage
 $null = New-Item -ItemType Directory -Force -Path $Run.Work
 try {
     if (Get-Command getconf -ErrorAction SilentlyContinue) { $Run.ClockTicksPerSecond = [int](& getconf CLK_TCK) }
@@ -219,9 +222,9 @@ try {
     $targets = Get-TargetReport $rows
     $machine = "$([Environment]::ProcessorCount) CPUs, $((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '^model name\s*:\s*', ''), kernel $(& uname -r)"
     $settings = "-Seconds $Seconds, -Rounds $Rounds, -PingPongCount $PingPongCount, -IdleConnections $IdleConnections"
-    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -replace '^(\S+ \S+ \S+).*', '$1'
+    $load = "$loadAtStart at the start, $(Get-LoadAverage) at the end"
     Write-Host ''
-    Write-Host "Peer comparison on loopback ($machine; $settings; load average $load at the end)"
+    Write-Host "Peer comparison on loopback ($machine; $settings; load average $load)"
     Write-Host $table
     Write-Host ''
     Write-Host 'Issue 11 targets (medians):'
@@ -230,7 +233,7 @@ try {
 
     $chartFile = if ($ChartPath) { $ChartPath } elseif ($OutputPath) { Join-Path $OutputPath 'peers.svg' } else { Join-Path $RepoRoot 'out/bench/peers.svg' }
     $chart = Write-PeerChart -Rows $rows -Path $chartFile -Title 'ZeroCopyPS and its peers on loopback' `
-        -Subtitle ("{0:yyyy-MM-dd HH:mm} UTC; {1}; {2}; medians over {3} rounds" -f [datetime]::UtcNow, $machine, $settings, $Rounds)
+        -Subtitle ("{0:yyyy-MM-dd HH:mm} UTC; {1}" -f [datetime]::UtcNow, $machine), "$settings; load average $load"
     Write-Host "Chart: $chart"
     Write-Host ("Total time: {0:N0} s" -f $clock.Elapsed.TotalSeconds)
 

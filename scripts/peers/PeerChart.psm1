@@ -14,7 +14,8 @@ $script:Layout = @{
     Margin = 20; Columns = 2; PanelWidth = 480; Gap = 20; LabelWidth = 150; BarWidth = 210; RowPitch = 20; BarHeight = 13
     PanelTop = 44    # title and subtitle above the bars
     PanelBottom = 26 # axis ticks below them
-    HeaderHeight = 86
+    HeaderHeight = 50 # the title and spacing; then a line per subtitle line and the legend
+    HeaderLine = 18
     MaxAxis = 3.0    # bars beyond 3× the best peer are cut there (the label keeps the value)
 }
 
@@ -105,13 +106,15 @@ function Get-PanelSvg($Rows, $Direct, $Metric, [double] $Left, [double] $Top) {
 
 function Write-PeerChart {
     <# Writes the SVG to -Path (folder created if missing) and returns the path. -Rows: Compare-Peers' rows, ratios set. #>
-    param([Parameter(Mandatory)] $Rows, [Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [string] $Title, [string] $Subtitle = '')
+    param([Parameter(Mandatory)] $Rows, [Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [string] $Title, [string[]] $Subtitle = @())
     $L = $script:Layout
     $direct = $Rows | Where-Object Peer -eq 'direct' | Select-Object -First 1
     $proxies = @($Rows | Where-Object { $_.Peer -ne 'direct' })
     $metrics = @(Get-PeerMetric)
     $panels = [System.Collections.Generic.List[string]]::new()
-    $top = $L.Margin + $L.HeaderHeight
+    $legend = 'Bar: median ÷ the best external peer''s median (HAProxy ×3, socat, Go); whisker: min–max over the rounds; label: the median and the ratio. ZeroCopyPS in warm colours.'
+    $header = @($Subtitle) + $legend
+    $top = $L.Margin + $L.HeaderHeight + $header.Count * $L.HeaderLine
     for ($i = 0; $i -lt $metrics.Count; $i += $L.Columns) {
         $rowHeight = 0
         for ($c = 0; $c -lt $L.Columns -and $i + $c -lt $metrics.Count; $c++) {
@@ -124,13 +127,13 @@ function Write-PeerChart {
     }
     $width = 2 * $L.Margin + $L.Columns * $L.PanelWidth + ($L.Columns - 1) * $L.Gap
     $height = $top - $L.Gap + $L.Margin
-    $legend = 'Bar: median ÷ the best external peer''s median (HAProxy ×3, socat, Go); whisker: min–max over the rounds; label: the median and the ratio. ZeroCopyPS in warm colours.'
     $lines = @(
         "<svg xmlns='http://www.w3.org/2000/svg' width='$width' height='$(Format-Number $height)' viewBox='0 0 $width $(Format-Number $height)' font-family='DejaVu Sans, Arial, sans-serif'>"
         "<rect width='100%' height='100%' fill='#ffffff'/>"
         "<text x='$($L.Margin)' y='$($L.Margin + 18)' font-size='18' font-weight='bold'>$(ConvertTo-SvgText $Title)</text>"
-        "<text x='$($L.Margin)' y='$($L.Margin + 40)' font-size='11.5' fill='#444444'>$(ConvertTo-SvgText $Subtitle)</text>"
-        "<text x='$($L.Margin)' y='$($L.Margin + 58)' font-size='11.5' fill='#444444'>$(ConvertTo-SvgText $legend)</text>"
+        for ($i = 0; $i -lt $header.Count; $i++) {
+            "<text x='$($L.Margin)' y='$($L.Margin + 40 + $i * $L.HeaderLine)' font-size='11.5' fill='#444444'>$(ConvertTo-SvgText $header[$i])</text>"
+        }
         $panels
         '</svg>'
     )
