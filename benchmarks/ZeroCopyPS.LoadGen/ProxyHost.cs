@@ -34,6 +34,7 @@ internal static class ProxyHost
         int maxConnections = options.Int("max-connections", 10_000); // ProxyOptions' default
         int backlog = options.Int("backlog", 511);
         double idleTimeout = options.Double("idle-timeout", TimeSpan.FromHours(1).TotalSeconds);
+        int pipeSize = options.Int("pipe-size", 0);   // ProxyOptions.PipeSizeBytes: 0 is the engine's default
         double lifetime = options.Double("lifetime", 900);
         bool control = ControlMode(options);
         options.ThrowOnUnused();
@@ -48,6 +49,7 @@ internal static class ProxyHost
             MaxConnections = maxConnections,
             ListenBacklog = backlog,
             IdleTimeout = TimeSpan.FromSeconds(idleTimeout),
+            PipeSizeBytes = pipeSize,
             DrainTimeout = TimeSpan.FromSeconds(1),
         }, observer);
         Console.WriteLine($"LISTENING {ProxyEndpoint.Format(proxy.ListenEndPoints[0])}");
