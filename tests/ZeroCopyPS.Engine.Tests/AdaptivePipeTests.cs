@@ -82,6 +82,26 @@ public class AdaptivePipeTests
     }
 
     [Fact]
+    public async Task Epoll_a_bulk_direction_starts_its_next_burst_with_the_pipe_it_grew()
+    {
+        const long burst = 16L * 1024 * 1024;
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        using var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, o => new ProxyOptions(o.Listen, o.Target)
+            { Engine = EngineKind.Epoll, CopyMode = CopyMode.Splice, EventLoopCount = 1 });
+        using Socket client = await proxy.ConnectAsync();
+        await EchoBurst(client, burst, seed: 80);
+        ProxyStatus first = proxy.Server.GetStatus();
+        Assert.InRange(first.PipeGrowths, 2, long.MaxValue);
+        Assert.Equal(0, first.PipesInUse);
+        Assert.InRange(first.PipesBySize[^1].Idle, 1, 2); // the grown pipes went back to the pool at 1 MiB
+
+        await EchoBurst(client, burst, seed: 81);
+        ProxyStatus second = proxy.Server.GetStatus();
+        Assert.Equal(first.PipeGrowths, second.PipeGrowths); // rented at 1 MiB: nothing left to grow
+        Assert.Equal(first.PeakPipeMemoryBytes, second.PeakPipeMemoryBytes); // and no new pipe beside them
+    }
+
+    [Fact]
     public async Task Epoll_small_messages_never_grow_a_pipe()
     {
         await using var echo = TestServer.Echo(Transport.Tcp4);
@@ -116,7 +136,9 @@ public class AdaptivePipeTests
         const long budget = 8L * 1024 * 1024;
         await using var server = new TestServer(Transport.Unix, async (socket, token) => await StreamPeer.SendAsync(socket, bytesEach, seed, token));
         using var proxy = ProxyHarness.Start(Transport.Unix, server.Endpoint, o => new ProxyOptions(o.Listen, o.Target)
-            { Engine = EngineKind.Epoll, CopyMode = CopyMode.Splice, MaxPipeMemoryBytes = budget, MaxConnections = 2 * clients });
+            { Engine = EngineKind.Epoll, CopyMode = CopyMode.Splice, MaxPipeMemoryBytes = budget, MaxConnections = 2 * clients, ListenBacklog = 2 * clients });
+        // The backlog holds every client: a Unix socket's connect fails (EAGAIN) rather than waits when it is full,
+        // and the loops that accept are busy relaying the streams of the clients before.
         var sockets = new List<Socket>();
         (byte[] Hash, long Count)[] results;
         try
@@ -208,6 +230,33 @@ public class AdaptivePipeTests
         Assert.Equal(2 * bytes, stats.TotalBytes);
         Assert.Equal(2 * bytes, stats.BytesSpliced); // degraded, not fallen back
         return proxy.Server.GetStatus();
+    }
+
+    // One burst out and its echo back, read whole and compared; the connection stays open.
+    private static async Task EchoBurst(Socket client, long bytes, int seed)
+    {
+        byte[] chunk = new byte[128 * 1024];
+        new Random(seed).NextBytes(chunk);
+        using var sentHash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var receivedHash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Task send = Task.Run(async () =>
+        {
+            for (long sent = 0; sent < bytes; sent += chunk.Length)
+            {
+                sentHash.AppendData(chunk);
+                for (int offset = 0; offset < chunk.Length;) offset += await client.SendAsync(chunk.AsMemory(offset), SocketFlags.None);
+            }
+        });
+        byte[] buffer = new byte[128 * 1024];
+        for (long received = 0; received < bytes;)
+        {
+            int n = await client.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.NotEqual(0, n);
+            receivedHash.AppendData(buffer, 0, n);
+            received += n;
+        }
+        await send;
+        Assert.Equal(sentHash.GetHashAndReset(), receivedHash.GetHashAndReset());
     }
 
     private static async Task WaitFor(Func<bool> condition, string what, int seconds = 10, Func<string>? state = null)
