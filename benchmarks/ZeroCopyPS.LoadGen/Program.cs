@@ -20,7 +20,8 @@ public static class Program
           server   --kind echo-async [--listen ENDPOINT] [--backlog 4096] [--lifetime 900] [--control none|stdin]
                    (async sockets: many idle connections; stdin commands STATUS, EXIT)
           proxy    --target ENDPOINT [--mode Auto|Splice|Buffered] [--engine Auto|Epoll|Managed] [--listen 127.0.0.1:0]
-                   [--loops 0] [--max-connections 10000] [--backlog 511] [--idle-timeout 3600] [--pipe-size 0] [--lifetime 900]
+                   [--loops 0] [--max-connections 10000] [--backlog 511] [--idle-timeout 3600] [--lifetime 900]
+                   [--pipe-size 1048576]         (the cap of adaptive pipe growth; 65536: the kernel's fixed default)
                    [--control none|stdin]        (stdin commands STATUS, GC, CPU, COUNTS, FDS, EXIT; one line of answer each)
           bulk     --target IP:PORT [--streams 1] [--seconds 4]          (target: a sink)
           pingpong --target IP:PORT [--count 10000] [--size 64] [--warmup 500]   (target: an echo)

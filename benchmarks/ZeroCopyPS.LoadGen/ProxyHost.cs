@@ -34,8 +34,8 @@ internal static class ProxyHost
         int maxConnections = options.Int("max-connections", 10_000); // ProxyOptions' default
         int backlog = options.Int("backlog", 511);
         double idleTimeout = options.Double("idle-timeout", TimeSpan.FromHours(1).TotalSeconds);
-        int pipeSize = options.Int("pipe-size", 0);   // ProxyOptions.PipeSizeBytes: 0 is the engine's default
         double lifetime = options.Double("lifetime", 900);
+        int pipeSize = options.Int("pipe-size", ProxyOptionsDefaults.PipeSizeBytes);
         bool control = ControlMode(options);
         options.ThrowOnUnused();
 
@@ -49,8 +49,8 @@ internal static class ProxyHost
             MaxConnections = maxConnections,
             ListenBacklog = backlog,
             IdleTimeout = TimeSpan.FromSeconds(idleTimeout),
-            PipeSizeBytes = pipeSize,
             DrainTimeout = TimeSpan.FromSeconds(1),
+            PipeSizeBytes = pipeSize,
         }, observer);
         Console.WriteLine($"LISTENING {ProxyEndpoint.Format(proxy.ListenEndPoints[0])}");
         if (control) ControlChannel.Serve(command => Answer(command, proxy, observer), lifetime);
@@ -112,6 +112,8 @@ internal static class ProxyHost
             firstErrors = observer.FirstErrors(),
             pipesInUse = s.PipesInUse,
             pipesIdle = s.PipesIdle,
+            pipeMemoryBytes = s.PipeMemoryBytes,
+            pipeGrowths = s.PipeGrowths,
             eventLoops = s.EventLoops,
             effectiveMaxConnections = s.EffectiveMaxConnections,
             descriptorLimit = s.DescriptorLimit,

@@ -27,6 +27,12 @@ internal unsafe partial struct RelayDirection
     private bool _lastReadDrainedSource;
     private bool _sourceHangupSeen;
     private bool _urgentDataSeen;
+    // Adaptive pipe capacity (RelayDirection.Growth.cs): the size class earned, drains in a row that filled
+    // the pipe, how this burst's drains filled it, and whether the kernel refused the pipe a size.
+    private byte _pipeClass;
+    private byte _fullDrains;
+    private byte _burstFill;
+    private bool _growthRefused;
 
     public RelayDirection(int sourceFd, int destinationFd, bool clientToTarget, CopyMode mode, long nowMs)
     {
