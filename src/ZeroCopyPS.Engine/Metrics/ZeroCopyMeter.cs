@@ -67,6 +67,7 @@ internal static class ZeroCopyMeter
         Counter("zerocopyps.pipes.growths.refused", "{growth}", "Pipe sizes the kernel refused or granted in part (the pipe kept what it got).", s => s.PipeGrowthsRefused);
         Counter("zerocopyps.dns.lookups", "{lookup}", "Lookups of the target's name.", s => s.DnsLookups);
         Counter("zerocopyps.dns.failures", "{lookup}", "Lookups of the target's name that failed.", s => s.DnsFailures);
+        Counter("zerocopyps.connections.faulted", "{connection}", "Closed connections that an injected fault (Add-ZeroCopyFault) touched.", m => m.Faulted);
         Counter("zerocopyps.engine.faults", "{fault}", "Engine failures (a loop thread failed and the proxy stopped serving).", m => m.Faults);
     }
 
