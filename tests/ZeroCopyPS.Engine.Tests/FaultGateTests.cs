@@ -79,6 +79,16 @@ public class FaultGateTests
     }
 
     [Fact]
+    public void Bandwidth_keeps_the_credit_of_a_late_look_while_the_source_has_more()
+    {
+        DirectionFaults gate = Gate(Fault(FaultKind.Bandwidth) with { BytesPerSecond = 1_000_000 });
+        gate.OnRead(gate.ReadAllowance(T0, int.MaxValue), T0, sourceHasMore: true);
+        Assert.Equal(200_000, gate.ReadAllowance(T0 + 200, int.MaxValue)); // backlogged, looked at 200 ms later: 200 ms' worth, not 50
+        gate.OnRead(10, T0 + 200, sourceHasMore: false);
+        Assert.Equal(50_000, gate.ReadAllowance(T0 + 5_000, int.MaxValue)); // the source ran dry: its quiet spell earns 50 ms' worth
+    }
+
+    [Fact]
     public void Stall_stops_reads_and_writes_and_resets_after_CloseAfter()
     {
         DirectionFaults gate = Gate(Fault(FaultKind.Stall) with { CloseAfter = TimeSpan.FromSeconds(2) });
@@ -137,7 +147,7 @@ public class FaultGateTests
     [Fact]
     public void SlowClose_holds_the_FIN_by_its_delay()
     {
-        Assert.Equal(T0 + 10 + 700, Gate(Fault(FaultKind.SlowClose) with { Delay = TimeSpan.FromMilliseconds(700) }).FinDueMs(T0 + 10));
+        Assert.Equal(T0 + 10 + 700 + DirectionFaults.ClockTickMilliseconds, Gate(Fault(FaultKind.SlowClose) with { Delay = TimeSpan.FromMilliseconds(700) }).FinDueMs(T0 + 10));
         Assert.Equal(T0 + 10, Gate(Fault(FaultKind.Latency) with { Delay = TimeSpan.FromMilliseconds(1) }).FinDueMs(T0 + 10));
     }
 

@@ -135,11 +135,12 @@ internal unsafe partial struct RelayDirection
             (byte[] buffer, int at, int room) = queue.ReadTarget();
             nint read;
             context.Counters.Syscalls++;
+            int asked = Math.Min(room, allowance);
             fixed (byte* target = &buffer[at])
-                read = Libc.read(SourceFd, target, (nuint)Math.Min(room, allowance));
+                read = Libc.read(SourceFd, target, (nuint)asked);
             if (read > 0)
             {
-                queue.Add((int)read, gate.OnRead((int)read, nowMs));
+                queue.Add((int)read, gate.OnRead((int)read, nowMs, sourceHasMore: read == asked)); // a short read drained it
                 budget -= (int)read;
                 continue;
             }

@@ -171,7 +171,8 @@ internal sealed partial class ManagedConnection
                         continue;
                     }
                     long releaseMs;
-                    lock (gate) releaseMs = gate.OnRead(read, Environment.TickCount64);
+                    bool sourceHasMore = source.Available > 0;
+                    lock (gate) releaseMs = gate.OnRead(read, Environment.TickCount64, sourceHasMore);
                     queue.Add(read, releaseMs);
                     direction.Progress(read, 0);
                     continue;
