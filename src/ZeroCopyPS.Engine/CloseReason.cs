@@ -44,4 +44,13 @@ public enum CloseReason
 
     /// <summary>The connection was closed on request (Stop-ZeroCopyConnection): reset, or FIN after what was in flight when graceful.</summary>
     Closed = 11,
+
+    /// <summary>
+    /// An injected fault reset the connection (ResetAfter, or a Stall's CloseAfter; docs/ARCHITECTURE.md,
+    /// "Fault injection"): RST both ways, what was queued counted lost; the error text names the fault.
+    /// </summary>
+    FaultReset = 12,
+
+    /// <summary>An injected LimitData fault closed the connection cleanly: its bytes delivered, then FIN both ways.</summary>
+    FaultLimit = 13,
 }

@@ -35,4 +35,10 @@ public enum FallbackReason
 
     /// <summary>The portable managed engine was chosen (-Engine Managed) on Linux, where splice exists; it copies through buffers.</summary>
     ManagedEngine = 8,
+
+    /// <summary>
+    /// An injected fault applied to the direction (docs/ARCHITECTURE.md, "Fault injection"): it held bytes
+    /// back or paced them, so it copied through buffers while the fault lasted.
+    /// </summary>
+    FaultInjected = 9,
 }

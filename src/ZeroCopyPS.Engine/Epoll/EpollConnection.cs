@@ -12,7 +12,7 @@ namespace ZeroCopyPS.Engine.Epoll;
 /// dropped when done; then it relays both directions until both reach EOF, a peer fails, or a timer
 /// expires. Touched only by its loop's thread.
 /// </summary>
-internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
+internal sealed unsafe partial class EpollConnection : IEventHandler, ILiveConnection
 {
     private const int ClientTag = 0;
     private const uint Interest = Flags.EPOLLIN | Flags.EPOLLOUT | Flags.EPOLLRDHUP | Flags.EPOLLPRI;
@@ -184,7 +184,9 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
     private bool Step(ref RelayDirection direction)
     {
         if (direction.Finished) return true;
-        switch (direction.Run(_context, _loop.NowMs))
+        if (_core.Faults.IsStale) RefreshFaults();
+        RelayOutcome outcome = direction.Run(_context, _loop.NowMs);
+        switch (outcome)
         {
             case RelayOutcome.MoreWork:
                 if (direction.ClientToTarget) _runClientToTarget = true;
@@ -208,6 +210,8 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
                 }
                 RearmTimer(); // half-closed: the remaining direction's own timer may now come first
                 return true;
+            case RelayOutcome.Timed or RelayOutcome.FaultReset or RelayOutcome.FaultLimit:
+                return OnFaultOutcome(ref direction, outcome);
             default:
                 return true;
         }
@@ -228,13 +232,14 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
             else if (nowMilliseconds >= _core.ConnectDeadlineMs) Close(CloseReason.ConnectFailed, _core.ConnectFailureText(nowMilliseconds));
             return;
         }
+        if (!RunDueFaults(nowMilliseconds)) return;
         if (_core.Expired(nowMilliseconds, _clientToTarget.LastProgressMs, _targetToClient.LastProgressMs) is { } reason)
             Close(reason, null);
         else RearmTimer();
     }
 
     private void RearmTimer() =>
-        _loop.ScheduleTimer(this, _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs));
+        _loop.ScheduleTimer(this, Math.Min(_core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs), NextFaultWakeMs()));
 
     public void OnFault(Exception error) => Close(CloseReason.Error, "Engine error: " + error.Message);
 
@@ -271,6 +276,7 @@ internal sealed unsafe class EpollConnection : IEventHandler, ILiveConnection
         _core.Proxy.Live.TryRemove(_core.Id, out _);
         bool relaying = _core.Phase == ConnectionPhase.Relaying;
         long inFlight = relaying ? _clientToTarget.BytesInFlight + _targetToClient.BytesInFlight : 0;
+        ApplyFaultCloseReason(ref reason, ref error);
         if (_gracefulClose && reason is CloseReason.ClientClosed or CloseReason.TargetClosed) reason = CloseReason.Closed;
         bool abortive = ConnectionCore.IsAbortive(reason, inFlight, _gracefulClose);
         DirectionTotals clientToTarget = relaying ? _clientToTarget.TakeTotals(_context, abortive && _targetIsTcp) : default;

@@ -74,6 +74,7 @@ internal sealed class EpollEngine : IProxyEngine
             throw;
         }
         foreach (EventLoop loop in engine._loops) loop.Start();
+        runtime.Faults.Changed += engine.OnFaultsChanged;
         engine.RunOnLoops(loop =>
         {
             new PoolTrimmer(loop, engine._contexts[loop.Index]).Start();
@@ -89,6 +90,18 @@ internal sealed class EpollEngine : IProxyEngine
         var connection = new EpollConnection(this, loop, _contexts[loop.Index], core, fd);
         try { connection.Start(); }
         catch (Exception e) { connection.OnFault(e); }
+    }
+
+    // Any thread: the proxy's faults changed. Every loop looks at each of its open connections at once
+    // (docs/ARCHITECTURE.md, "Fault injection"), idle and held ones included.
+    private void OnFaultsChanged()
+    {
+        foreach (EventLoop loop in _loops)
+            loop.Post(() =>
+            {
+                foreach (IEventHandler handler in loop.AliveHandlers.ToArray())
+                    if (handler is EpollConnection connection) connection.OnFaultsChanged();
+            });
     }
 
     /// <summary>Loop thread of the connection: its statistics are final.</summary>
@@ -115,6 +128,7 @@ internal sealed class EpollEngine : IProxyEngine
     {
         if (_loops.Any(l => l.IsOnLoopThread))
             throw new InvalidOperationException("A proxy cannot be stopped from its own engine thread (an observer callback).");
+        Runtime.Faults.Changed -= OnFaultsChanged;
         try
         {
             RunOnLoops(loop => { foreach (EpollListener l in ListenersOf(loop)) l.Close(); }, LoopStopTimeout);

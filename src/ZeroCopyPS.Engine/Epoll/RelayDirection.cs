@@ -8,7 +8,8 @@ namespace ZeroCopyPS.Engine.Epoll;
 /// only. Moves bytes with splice (socket → pipe → socket) or through a user-space buffer, and holds
 /// a pipe or a buffer only while it has bytes in flight.
 /// A mutable struct kept as a field of its connection: two per connection, no extra objects. The two
-/// ways of moving bytes are in RelayDirection.Splice.cs and RelayDirection.Buffered.cs.
+/// ways of moving bytes are in RelayDirection.Splice.cs and RelayDirection.Buffered.cs; a direction under an
+/// injected fault moves them as RelayDirection.Faults.cs says.
 /// </summary>
 internal unsafe partial struct RelayDirection
 {
@@ -27,6 +28,8 @@ internal unsafe partial struct RelayDirection
     private bool _lastReadDrainedSource;
     private bool _sourceHangupSeen;
     private bool _urgentDataSeen;
+    // Null until an injected fault applies to this direction (RelayDirection.Faults.cs).
+    private RelayFaultState? _fault;
 
     public RelayDirection(int sourceFd, int destinationFd, bool clientToTarget, CopyMode mode, long nowMs)
     {
@@ -96,7 +99,7 @@ internal unsafe partial struct RelayDirection
     public void EndAfterInFlight() => _sourceEof = true;
 
     /// <summary>Bytes read from the source and not delivered: what an abort would lose.</summary>
-    public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart);
+    public readonly long BytesInFlight => _pipeBytes + (_bufferEnd - _bufferStart) + FaultQueuedBytes;
 
     public RelayOutcome Run(RelayContext context, long nowMs)
     {
@@ -106,7 +109,8 @@ internal unsafe partial struct RelayDirection
         {
             while (true)
             {
-                RelayOutcome? outcome = _useSplice ? RunSplice(context, ref budget) : RunBuffered(context, ref budget);
+                RelayOutcome? outcome = UsesFaultPath ? RunFaulted(context, ref budget)
+                    : _useSplice ? RunSplice(context, ref budget) : RunBuffered(context, ref budget);
                 if (outcome is { } done) return done;
                 // null: the strategy changed (fallback or Auto switch) with nothing in flight; go on with the other.
             }
@@ -198,6 +202,7 @@ internal unsafe partial struct RelayDirection
         ReturnPipe(context);
         _pipeBytes = 0;
         ReturnBuffer(context);
+        ReleaseFaultQueue();
         return lost;
     }
 

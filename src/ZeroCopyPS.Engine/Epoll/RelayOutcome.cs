@@ -14,4 +14,13 @@ internal enum RelayOutcome
 
     /// <summary>A syscall failed; see <see cref="RelayDirection.FailureErrno"/>.</summary>
     Failed,
+
+    /// <summary>An injected fault holds this direction until <see cref="RelayDirection.FaultWakeMs"/> (docs/ARCHITECTURE.md, "Fault injection").</summary>
+    Timed,
+
+    /// <summary>An injected fault demands a reset of the connection; <see cref="RelayDirection.FaultText"/> says which.</summary>
+    FaultReset,
+
+    /// <summary>An injected LimitData was reached: this direction delivers what it read, then FIN; the connection closes cleanly.</summary>
+    FaultLimit,
 }

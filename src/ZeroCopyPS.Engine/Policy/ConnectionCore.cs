@@ -38,6 +38,7 @@ internal sealed class ConnectionCore
         AcceptedMs = Environment.TickCount64;
         Path = [proxy];
         Phase = proxy.Options.AcceptProxyProtocol ? ConnectionPhase.ReadingProxyHeader : ConnectionPhase.Connecting;
+        Faults = new ConnectionFaults(proxy.Faults, id);
     }
 
     public long Id { get; }
@@ -67,6 +68,9 @@ internal sealed class ConnectionCore
     public EndPoint? Target { get; private set; }
 
     public ProxyRuntime Proxy => _proxy;
+
+    /// <summary>The injected faults that apply to this connection (docs/ARCHITECTURE.md, "Fault injection").</summary>
+    public ConnectionFaults Faults { get; }
 
     /// <summary>The proxies this stream has passed through, this one last (see <see cref="LoopGuard"/>).</summary>
     public ProxyRuntime[] Path { get; private set; }
@@ -220,7 +224,7 @@ internal sealed class ConnectionCore
     /// cut stream for a complete one.
     /// </summary>
     public static bool IsAbortive(CloseReason reason, long bytesInFlight, bool graceful = false) =>
-        bytesInFlight > 0 || !(graceful || reason is CloseReason.ClientClosed or CloseReason.TargetClosed);
+        bytesInFlight > 0 || !(graceful || reason is CloseReason.ClientClosed or CloseReason.TargetClosed or CloseReason.FaultLimit);
 
     /// <summary>What Get-ZeroCopyConnection shows of this connection, with the engine's counts so far.</summary>
     public ConnectionInfo Snapshot(long bytesClientToTarget, long bytesTargetToClient, long spliced, long copied, bool draining) => new()
@@ -242,6 +246,7 @@ internal sealed class ConnectionCore
             _ when IsHalfClosed => ConnectionState.HalfClosed,
             _ => ConnectionState.Relaying,
         },
+        Faults = Faults.Touched,
     };
 
     /// <summary>Builds the record from what the engine reports of each direction, and marks the connection closed.</summary>
@@ -264,6 +269,9 @@ internal sealed class ConnectionCore
             _connectedTimestamp == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_acceptedTimestamp, _connectedTimestamp),
             clientToTarget.Delivered(abortive), targetToClient.Delivered(abortive), spliced, copied,
             clientToTarget.Lost(abortive), targetToClient.Lost(abortive),
-            _attemptsBefore + (Sequencer?.Attempts ?? 0), options.CopyMode, CopyPathClassifier.Classify(spliced, copied), fallback, reason, error);
+            _attemptsBefore + (Sequencer?.Attempts ?? 0), options.CopyMode, CopyPathClassifier.Classify(spliced, copied), fallback, reason, error)
+        {
+            Faults = Faults.Touched,
+        };
     }
 }
