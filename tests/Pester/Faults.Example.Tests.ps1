@@ -25,9 +25,10 @@ BeforeAll {
                 }
             }
             catch {
-                $socketError = $_.Exception.GetBaseException() -as [System.Net.Sockets.SocketException]
-                if ($socketError.SocketErrorCode -eq 'TimedOut') { throw [System.TimeoutException]::new("no answer within $TimeoutMs ms") }
-                throw $_.Exception.GetBaseException()
+                $cause = $_.Exception.GetBaseException()
+                if ($cause -is [System.Net.Sockets.SocketException] -and $cause.SocketErrorCode -eq 'TimedOut') { throw [System.TimeoutException]::new("no answer within $TimeoutMs ms") }
+                if ($cause -is [System.IO.IOException]) { throw $cause }
+                throw [System.IO.IOException]::new("the connection broke after $received of $Bytes bytes: $($cause.Message)", $cause)
             }
             finally { try { $null = $writing.Wait(10000) } catch { $null = $_ } }  # a reset fails the write too
             $received
