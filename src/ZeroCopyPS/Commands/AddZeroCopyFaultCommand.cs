@@ -27,13 +27,16 @@ public sealed class AddZeroCopyFaultCommand : PSCmdlet
 
     /// <summary>The kind of fault; it decides which settings apply.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [ExactValueTransformation]
     public FaultKind Type { get; set; }
 
     [Parameter]
+    [ExactValueTransformation]
     public FaultDirection Direction { get; set; } = FaultDirection.Both;
 
     /// <summary>The chance that a connection meets the fault, drawn once per connection.</summary>
     [Parameter]
+    [ExactValueTransformation]
     [ValidateRange(0.0, 1.0)]
     public double Probability { get; set; } = 1.0;
 
