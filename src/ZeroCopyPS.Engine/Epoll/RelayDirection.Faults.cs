@@ -58,7 +58,7 @@ internal unsafe partial struct RelayDirection
         }
         while (true)
         {
-            if (gate?.Due(nowMs, queue.IsEmpty, out string? text) is { } end && end != FaultEnd.None)
+            if (gate?.Due(nowMs, queue.IsEmpty && PeerTookAll(state, gate, nowMs), out string? text) is { } end && end != FaultEnd.None)
             {
                 if (end == FaultEnd.Reset)
                 {
@@ -75,6 +75,8 @@ internal unsafe partial struct RelayDirection
                     return RelayOutcome.FaultLimit;
                 }
             }
+            // ResetAfter's bytes are written; the peer has not taken them all yet: look again in a moment.
+            if (gate is { ResetBytesReached: true } && queue.IsEmpty) return Wait(state, nowMs + 1);
             long wakeMs = long.MaxValue;
             while (queue.TryPeek(out byte[] data, out int offset, out int count, out long releaseMs))
             {
@@ -159,6 +161,14 @@ internal unsafe partial struct RelayDirection
     {
         state.WakeMs = wakeMs;
         return wakeMs == long.MaxValue ? RelayOutcome.Blocked : RelayOutcome.Timed;
+    }
+
+    // A reset discards the send queue: a reset by bytes waits (bounded) until the peer acknowledged them all.
+    private readonly bool PeerTookAll(RelayFaultState state, DirectionFaults gate, long nowMs)
+    {
+        if (!gate.ResetBytesReached) return true;
+        if (state.ResetDrainSinceMs == 0) state.ResetDrainSinceMs = nowMs;
+        return NativeSocket.SendQueueBytes(DestinationFd) == 0 || nowMs - state.ResetDrainSinceMs >= DirectionFaults.ResetDrainMilliseconds;
     }
 
     private readonly long ReleaseFaultQueue() => _fault?.Queue?.Clear() ?? 0;

@@ -22,6 +22,9 @@ internal sealed class RelayFaultState(DirectionFaults gate)
     /// <summary>When the direction wants to run again; long.MaxValue: not by time.</summary>
     public long WakeMs { get; set; } = long.MaxValue;
 
+    /// <summary>When a reset by bytes began waiting for the destination's send queue to empty; 0: not yet.</summary>
+    public long ResetDrainSinceMs { get; set; }
+
     /// <summary>Which fault ended the connection and how.</summary>
     public string? Text { get; set; }
 }

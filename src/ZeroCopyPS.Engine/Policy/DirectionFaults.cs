@@ -220,6 +220,15 @@ internal sealed class DirectionFaults
         return FaultEnd.None;
     }
 
+    /// <summary>
+    /// ResetAfter's bytes were all read: the engine delivers them, waits (bounded by <see cref="ResetDrainMilliseconds"/>)
+    /// until the destination's send queue is empty, so the peer really has them, then passes <c>queueEmpty</c>.
+    /// </summary>
+    public bool ResetBytesReached => BytesRead >= _resetAtBytes;
+
+    /// <summary>How long a reset by bytes waits at most for the peer to take the last of them.</summary>
+    public const int ResetDrainMilliseconds = 1000;
+
     /// <summary>The next time <see cref="Due"/> may change by time alone; long.MaxValue when none.</summary>
     public long NextDueMs => Math.Min(_resetMs, _stallResetMs);
 
