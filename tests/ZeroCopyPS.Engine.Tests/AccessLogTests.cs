@@ -87,6 +87,7 @@ public class AccessLogTests
         Assert.Equal(Environment.ProcessId, r.GetProperty("ProcessId").GetInt32());
         Assert.Equal("logged", r.GetProperty("ProxyName").GetString());
         Assert.Equal(JsonValueKind.Null, r.GetProperty("Error").ValueKind);
+        Assert.Equal(0, r.GetProperty("Faults").GetArrayLength());
         File.Delete(path);
     }
 

@@ -68,6 +68,17 @@ public class FaultGateTests
     }
 
     [Fact]
+    public void Bandwidth_keeps_the_credit_of_a_late_wake_up_while_it_waits_for_tokens()
+    {
+        DirectionFaults gate = Gate(Fault(FaultKind.Bandwidth) with { BytesPerSecond = 1_000_000 });
+        gate.OnRead(gate.ReadAllowance(T0, int.MaxValue), T0);
+        Assert.Equal(T0 + 17, gate.NextReadMs(T0)); // waiting for 16 KiB
+        Assert.Equal(300_000, gate.ReadAllowance(T0 + 300, int.MaxValue)); // woken 283 ms late: nothing lost
+        gate.OnRead(300_000, T0 + 300);
+        Assert.Equal(50_000, gate.ReadAllowance(T0 + 10_000, int.MaxValue)); // not waiting: a quiet spell earns 50 ms' worth
+    }
+
+    [Fact]
     public void Stall_stops_reads_and_writes_and_resets_after_CloseAfter()
     {
         DirectionFaults gate = Gate(Fault(FaultKind.Stall) with { CloseAfter = TimeSpan.FromSeconds(2) });

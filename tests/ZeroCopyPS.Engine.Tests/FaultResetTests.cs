@@ -55,6 +55,7 @@ public class FaultResetTests(ITestOutputHelper output)
         Assert.Equal(CloseReason.FaultReset, stats.CloseReason);
         Assert.Equal(["dying-peer"], stats.Faults);
         Assert.Contains("'dying-peer'", stats.Error);
+        Assert.Contains("\"Faults\":[\"dying-peer\"]", ZeroCopyPS.Engine.Logging.ConnectionRecord.ToJson(stats)); // the access log's field
         Assert.InRange(stats.BytesTargetToClient + stats.BytesLostTargetToClient, Limit, Limit);
     }
 

@@ -67,6 +67,7 @@ public class MetricsTests
             Assert.Equal(run.Sum(s => s.BytesLostClientToTarget), m.Value("zerocopyps_lost_bytes_total", p, ("direction", "client_to_target")));
             Assert.Equal(run.Sum(s => s.BytesLostTargetToClient), m.Value("zerocopyps_lost_bytes_total", p, ("direction", "target_to_client")));
             Assert.Equal(run.Sum(s => s.ConnectAttempts), m.Value("zerocopyps_connect_attempts_total", p));
+            Assert.Equal(run.Count(s => s.Faults.Count > 0), m.Value("zerocopyps_connections_faulted_total", p));
             Assert.Equal(0, m.Value("zerocopyps_connect_failures_total", p));
             Assert.Equal(Count, m.Value("zerocopyps_connections_opened_total", p));
             Assert.Equal(0, m.Value("zerocopyps_connections_active", p));

@@ -114,6 +114,7 @@ internal unsafe partial struct RelayDirection
                 return Fail("write(destination)", RelaySide.Destination, written == 0 ? Errno.EPIPE : errno);
             }
             WaitingForWritable = false;
+            if (gate is { ResetBytesReached: true } && queue.IsEmpty) continue; // the last of them written: the reset's turn
             if (gate is null)
             {
                 if (!queue.IsEmpty) return Wait(state, wakeMs);

@@ -43,6 +43,9 @@ public sealed record ConnectionRecord
     public required CloseReason CloseReason { get; init; }
     public required string? Error { get; init; }
 
+    /// <summary>The names of the injected faults that touched the connection; empty when none did.</summary>
+    public required IReadOnlyList<string> Faults { get; init; }
+
     /// <summary>The record of one closed connection, for this process.</summary>
     public static ConnectionRecord From(ConnectionStatistics s) => new()
     {
@@ -72,6 +75,7 @@ public sealed record ConnectionRecord
         FallbackReason = s.FallbackReason,
         CloseReason = s.CloseReason,
         Error = s.Error,
+        Faults = s.Faults,
     };
 
     /// <summary>The statistics as one line of JSON (no newline).</summary>

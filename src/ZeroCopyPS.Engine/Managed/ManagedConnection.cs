@@ -13,7 +13,7 @@ namespace ZeroCopyPS.Engine.Managed;
 /// zero-byte receive and rents a buffer only while bytes flow (as Kestrel does), so an idle connection
 /// holds no buffer. Calls into the core are serialised by a lock; the two directions run concurrently.
 /// </summary>
-internal sealed class ManagedConnection : ITimed, ILiveConnection
+internal sealed partial class ManagedConnection : ITimed, ILiveConnection
 {
     private readonly ManagedEngine _engine;
     private readonly ConnectionCore _core;
@@ -67,8 +67,9 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
                 : _core.Expired(nowMs, _clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
             next = _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
         }
-        if (expired is { } reason) Abort(reason);
-        else _engine.ScheduleTimer(this, next);
+        if (expired is null && DueFaultReset(nowMs) is { } text) ResetByFault(text);
+        else if (expired is { } reason) Abort(reason);
+        else _engine.ScheduleTimer(this, Math.Min(next, FaultDueMs()));
     }
 
     // Asked at accept: a connect of this process to this listener that has not registered its port yet
@@ -172,7 +173,7 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         {
             if (_failure is { } failure) return FailureClassifier.CloseReasonFor(FailureClassifier.Classify(failure.Errno));
             if (_forcedReason is { } forced) return forced;
-            return _gracefulClose ? CloseReason.Closed : _core.NaturalCloseReason;
+            return _faultCloseReason ?? (_gracefulClose ? CloseReason.Closed : _core.NaturalCloseReason);
         }
     }
 
@@ -199,6 +200,13 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
                 catch (OperationCanceledException) when (_gracefulClose && !_abort.IsCancellationRequested)
                 {
                     break; // a graceful close: what was read is delivered, now the FIN
+                }
+                if (FaultGate(direction) is { } gate) // nothing is in flight here; the fault way has its own buffers
+                {
+                    if (buffer is not null) ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref buffer, null)!);
+                    if (await CopyFaultedAsync(source, destination, direction, gate).ConfigureAwait(false)) break;
+                    sourceReady = source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stopReading.Token).AsTask();
+                    continue;
                 }
                 // The zero-byte receive may complete on a stale readiness edge (.NET makes no syscall for it):
                 // rent only when there is something to read, or an end (EOF, error) to read.
@@ -263,7 +271,7 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
     {
         long next;
         lock (_gate) next = _core.NextDeadlineMs(_clientToTarget.LastProgressMs, _targetToClient.LastProgressMs);
-        _engine.ScheduleTimer(this, next);
+        _engine.ScheduleTimer(this, Math.Min(next, FaultDueMs()));
     }
 
     private ConnectionStatistics Close(CloseReason reason, string? error)
@@ -271,6 +279,7 @@ internal sealed class ManagedConnection : ITimed, ILiveConnection
         _engine.ScheduleTimer(this, long.MaxValue);
         if (_failure is { } failure)
             error = $"{failure.Call} on the {(failure.ClientSide ? "client" : "target")} side: {FailureClassifier.Describe(failure.Errno)}";
+        if (reason is CloseReason.FaultReset or CloseReason.FaultLimit) error ??= _faultText;
         long inFlight = _clientToTarget.InFlight + _targetToClient.InFlight;
         bool abortive = ConnectionCore.IsAbortive(reason, inFlight, _gracefulClose && reason == CloseReason.Closed);
         DirectionTotals clientToTarget = _clientToTarget.Totals(_target, abortive);

@@ -48,8 +48,15 @@ internal sealed class ManagedEngine : IProxyEngine
     {
         List<BoundListener> listeners = ListenSocketFactory.BindAll(runtime.Options);
         var engine = new ManagedEngine(runtime, listeners);
+        runtime.Faults.Changed += engine.OnFaultsChanged;
         foreach (BoundListener listener in listeners) engine._acceptLoops.Add(Task.Run(() => engine.AcceptLoopAsync(listener)));
         return engine;
+    }
+
+    // Any thread: the proxy's faults changed; every open connection looks again at once (docs/ARCHITECTURE.md, "Fault injection").
+    private void OnFaultsChanged()
+    {
+        foreach (ManagedConnection connection in _open.Keys) connection.OnFaultsChanged();
     }
 
     /// <summary>Any thread: (re)arms a connection's timer; long.MaxValue cancels it.</summary>
@@ -150,6 +157,7 @@ internal sealed class ManagedEngine : IProxyEngine
     // step runs whatever the one before it did: a stop that faults still stops.
     public void Stop(TimeSpan drainTimeout)
     {
+        Runtime.Faults.Changed -= OnFaultsChanged;
         _stopAccepting.Cancel();
         try
         {

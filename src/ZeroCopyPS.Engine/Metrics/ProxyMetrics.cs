@@ -23,6 +23,7 @@ internal sealed class ProxyMetrics
     private long _lostTargetToClient;
     private long _connectAttempts;
     private long _faults;
+    private long _faulted;
     private volatile Func<ProxyStatus>? _status;
 
     public ProxyMetrics(string name)
@@ -56,6 +57,9 @@ internal sealed class ProxyMetrics
 
     public long Faults => Interlocked.Read(ref _faults);
 
+    /// <summary>Closed connections an injected fault touched (docs/ARCHITECTURE.md, "Fault injection").</summary>
+    public long Faulted => Interlocked.Read(ref _faulted);
+
     /// <summary>The engine's live status, or null once the proxy stopped.</summary>
     public ProxyStatus? LiveStatus()
     {
@@ -75,6 +79,7 @@ internal sealed class ProxyMetrics
         Interlocked.Add(ref _lostClientToTarget, s.BytesLostClientToTarget);
         Interlocked.Add(ref _lostTargetToClient, s.BytesLostTargetToClient);
         Interlocked.Add(ref _connectAttempts, s.ConnectAttempts);
+        if (s.Faults.Count > 0) Interlocked.Increment(ref _faulted);
         // Histograms cost nothing while no listener (an endpoint, dotnet-counters, OpenTelemetry) is attached.
         if (s.ConnectTime > TimeSpan.Zero) ZeroCopyMeter.ConnectTime.Record(s.ConnectTime.TotalSeconds, Tag);
         ZeroCopyMeter.Duration.Record(s.Duration.TotalSeconds, Tag);

@@ -64,6 +64,7 @@ internal static class ZeroCopyMeter
             "By", "Pipe capacity held (pipes times their F_GETPIPE_SZ size): what counts against pipe-user-pages-soft.");
         Counter("zerocopyps.dns.lookups", "{lookup}", "Lookups of the target's name.", s => s.DnsLookups);
         Counter("zerocopyps.dns.failures", "{lookup}", "Lookups of the target's name that failed.", s => s.DnsFailures);
+        Counter("zerocopyps.connections.faulted", "{connection}", "Closed connections that an injected fault (Add-ZeroCopyFault) touched.", m => m.Faulted);
         Counter("zerocopyps.engine.faults", "{fault}", "Engine failures (a loop thread failed and the proxy stopped serving).", m => m.Faults);
     }
 

@@ -6,7 +6,8 @@ namespace ZeroCopyPS.Engine.Policy;
 /// and fault name and remembered, so looking again after a change gives the same answer), the gate of each
 /// direction, and the names of the faults that touched it. An engine asks <see cref="IsStale"/> (one int
 /// compare) before each run and calls <see cref="Refresh"/> when the proxy's set changed. Thread-safe
-/// (the managed engine's two copy tasks both refresh); the gates themselves belong to their direction.
+/// (the managed engine refreshes from its copy tasks and from the thread that changed the set); a gate is
+/// changed under its own lock, which the managed engine also holds while it asks the gate.
 /// </summary>
 internal sealed class ConnectionFaults
 {
@@ -56,8 +57,9 @@ internal sealed class ConnectionFaults
             }
             if (up is not null) ClientToTarget ??= new DirectionFaults(clientToTarget: true, Random.Next());
             if (down is not null) TargetToClient ??= new DirectionFaults(clientToTarget: false, Random.Next());
-            ClientToTarget?.SetFaults(up?.ToArray() ?? [], nowMs);
-            TargetToClient?.SetFaults(down?.ToArray() ?? [], nowMs);
+            // A gate is locked while it changes: the managed engine's copy tasks use it under the same lock.
+            if (ClientToTarget is { } c2t) lock (c2t) c2t.SetFaults(up?.ToArray() ?? [], nowMs);
+            if (TargetToClient is { } t2c) lock (t2c) t2c.SetFaults(down?.ToArray() ?? [], nowMs);
             Volatile.Write(ref _seenVersion, version);
         }
     }

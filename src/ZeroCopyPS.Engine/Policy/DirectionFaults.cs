@@ -18,6 +18,9 @@ internal sealed class DirectionFaults
     // Bandwidth: the bucket holds at most 50 ms of the rate (at least one byte), so pacing is even over
     // seconds, not bursts; a read waits until 16 KiB (or the whole bucket, if smaller) are there.
     private const double BucketSeconds = 0.05;
+    // A direction waiting for tokens (it had data) keeps the credit of a wake-up that came late, up to 1 s:
+    // a busy machine must not slow the pace; only a quiet source's bucket is held to 50 ms.
+    private const double OwedSeconds = 1.0;
     private const int ReadWorthBytes = 16 * 1024;
 
     private readonly Random _random;
@@ -27,6 +30,7 @@ internal sealed class DirectionFaults
     private long _bytesPerSecond;
     private double _tokens;
     private long _tokensAtMs;
+    private bool _waitingForTokens;
     private bool _stalled;
     private long _stallResetMs, _resetMs, _resetAtBytes, _limitAtBytes;
     private string? _stallName, _resetTimeName, _resetBytesName, _limitName;
@@ -124,7 +128,12 @@ internal sealed class DirectionFaults
             _tokensAtMs = 0;
             return;
         }
-        if (nowMs > _tokensAtMs) _tokens = Math.Min(BucketBytes, _tokens + (nowMs - _tokensAtMs) * (double)_bytesPerSecond / 1000);
+        if (nowMs > _tokensAtMs)
+        {
+            double cap = _waitingForTokens ? Math.Max(BucketBytes, _bytesPerSecond * OwedSeconds) : BucketBytes;
+            _tokens = Math.Min(cap, _tokens + (nowMs - _tokensAtMs) * (double)_bytesPerSecond / 1000);
+            _waitingForTokens = false;
+        }
         _tokensAtMs = Math.Max(_tokensAtMs, nowMs);
     }
 
@@ -150,6 +159,7 @@ internal sealed class DirectionFaults
         Refill(nowMs);
         double worth = Math.Min(BucketBytes, ReadWorthBytes);
         if (_tokens >= worth) return nowMs;
+        _waitingForTokens = true;
         return nowMs + Math.Max(1, (long)Math.Ceiling((worth - _tokens) * 1000 / _bytesPerSecond));
     }
 
