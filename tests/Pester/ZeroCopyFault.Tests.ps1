@@ -38,7 +38,7 @@ Describe 'Add-, Get- and Remove-ZeroCopyFault' {
     ) {
         $command = Get-Command $Name -Module ZeroCopyPS
         $command.CommandType | Should -Be 'Cmdlet'
-        @($command.OutputType.Name) | Where-Object { $_ } | Should -Be $Output
+        @($command.OutputType | ForEach-Object { $_.Name }) | Where-Object { $_ } | Should -Be $Output
         if ($Name -ne 'Get-ZeroCopyFault') {
             $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact | Should -Be 'Low'
         }
@@ -156,7 +156,7 @@ Describe 'Add-, Get- and Remove-ZeroCopyFault' {
         Add-ZeroCopyFault faulty Latency -Delay 1 -Name late
         Add-ZeroCopyFault faulty Latency -Delay 2 -Name later
         Add-ZeroCopyFault faulty Stall -Name stuck
-        $completions = @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText)
+        $completions = @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object { $_.CompletionText })
         $completions | Should -Be $Expected
     }
 }
