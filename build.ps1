@@ -216,7 +216,7 @@ function Invoke-TestTask {
 
 # ---------------------------------------------------------------------------------- Bench
 
-# The measurements behind docs/benchmarks.md (≈ 4-5 min): Measure-SocketCopy, BenchmarkDotNet
+# The measurements behind docs/benchmarks.md (≈ 7 min): Measure-SocketCopy, BenchmarkDotNet
 # --job short, and the peer comparison. Results land in out/bench/.
 function Invoke-BenchTask {
     Invoke-BuildTask

@@ -21,10 +21,13 @@ public static class Program
                    (async sockets: many idle connections; stdin commands STATUS, EXIT)
           proxy    --target ENDPOINT [--mode Auto|Splice|Buffered] [--engine Auto|Epoll|Managed] [--listen 127.0.0.1:0]
                    [--loops 0] [--max-connections 10000] [--backlog 511] [--idle-timeout 3600] [--lifetime 900]
+                   [--pipe-size 1048576]         (the cap of adaptive pipe growth; 65536: the kernel's fixed default)
                    [--control none|stdin]        (stdin commands STATUS, GC, CPU, COUNTS, FDS, EXIT; one line of answer each)
           bulk     --target IP:PORT [--streams 1] [--seconds 4]          (target: a sink)
           pingpong --target IP:PORT [--count 10000] [--size 64] [--warmup 500]   (target: an echo)
           connrate --target IP:PORT [--seconds 4] [--concurrency 4] [--size 64]  (target: an echo)
+          pipeline --target IP:PORT [--connections 50] [--depth 16] [--size 30] [--seconds 4] [--max-requests 1000000000]
+                   (target: an echo; batches of --depth requests in one write per connection, like redis-benchmark -P 16)
           idle     --target ENDPOINT [--count 1000] [--hold 3] [--concurrency 1] [--bind 127.0.0.2,127.0.0.3]
                    [--control none|stdin] [--lifetime 900]
                    (target: an echo; one byte there and back per connection, prints READY n; with --control stdin
@@ -59,6 +62,9 @@ public static class Program
                     return Emit(options, () => Clients.PingPong(options.Endpoint("target"), options.Int("count", 10_000), options.Int("size", 64), options.Int("warmup", 500)));
                 case "connrate":
                     return Emit(options, () => Clients.ConnectionRate(options.Endpoint("target"), options.Int("concurrency", 4), options.Double("seconds", 4), options.Int("size", 64)));
+                case "pipeline":
+                    return Emit(options, () => PipelinedClient.Run(options.Endpoint("target"), options.Int("connections", 50), options.Int("depth", 16),
+                        options.Int("size", 30), options.Double("seconds", 4), options.Long("max-requests", 1_000_000_000)));
                 case "idle":
                     return Emit(options, () => IdleClients.Run(options.StreamEndpoint("target"), options.Int("count", 1000), options.Double("hold", 3),
                         options.Int("concurrency", 1), options.Addresses("bind"), ProxyHost.ControlMode(options), options.Double("lifetime", 900)));

@@ -35,6 +35,7 @@ internal static class ProxyHost
         int backlog = options.Int("backlog", 511);
         double idleTimeout = options.Double("idle-timeout", TimeSpan.FromHours(1).TotalSeconds);
         double lifetime = options.Double("lifetime", 900);
+        int pipeSize = options.Int("pipe-size", ProxyOptionsDefaults.PipeSizeBytes);
         bool control = ControlMode(options);
         options.ThrowOnUnused();
 
@@ -49,6 +50,7 @@ internal static class ProxyHost
             ListenBacklog = backlog,
             IdleTimeout = TimeSpan.FromSeconds(idleTimeout),
             DrainTimeout = TimeSpan.FromSeconds(1),
+            PipeSizeBytes = pipeSize,
         }, observer);
         Console.WriteLine($"LISTENING {ProxyEndpoint.Format(proxy.ListenEndPoints[0])}");
         if (control) ControlChannel.Serve(command => Answer(command, proxy, observer), lifetime);
@@ -110,6 +112,8 @@ internal static class ProxyHost
             firstErrors = observer.FirstErrors(),
             pipesInUse = s.PipesInUse,
             pipesIdle = s.PipesIdle,
+            pipeMemoryBytes = s.PipeMemoryBytes,
+            pipeGrowths = s.PipeGrowths,
             eventLoops = s.EventLoops,
             effectiveMaxConnections = s.EffectiveMaxConnections,
             descriptorLimit = s.DescriptorLimit,

@@ -7,8 +7,11 @@ article's Go proxy, and starting each peer in front of a target. Every process g
 Set-StrictMode -Version 3.0
 Import-Module (Join-Path $PSScriptRoot '../ZeroCopyPS.Scripts.psm1')
 
-$script:KnownPeers = 'direct', 'haproxy-splice', 'haproxy', 'socat', 'go', 'zerocopyps-splice', 'zerocopyps-buffered', 'zerocopyps-auto'
-$script:ExternalPeers = 'haproxy-splice', 'haproxy', 'socat', 'go'
+$script:KnownPeers = 'direct', 'haproxy-splice', 'haproxy-splice-pipe1m', 'haproxy', 'socat', 'go',
+    'zerocopyps-auto', 'zerocopyps-auto-pipe1m', 'zerocopyps-splice', 'zerocopyps-buffered'
+$script:ExternalPeers = 'haproxy-splice', 'haproxy-splice-pipe1m', 'haproxy', 'socat', 'go'
+# The "-pipe1m" rows ask for 1 MiB pipes (F_SETPIPE_SZ): HAProxy's tune.pipesize, ZeroCopyPS's -PipeSize. Equal pipes, fair fight.
+$script:PipeBytes = 1048576
 
 function Get-KnownPeer { $script:KnownPeers }
 
@@ -62,13 +65,15 @@ function Start-Peer {
     $track = @{ Directory = $Run.Work; List = $Run.Started }
     switch ($Kind) {
         'direct' { return [pscustomobject]@{ Endpoint = $Target; Tracked = $null } }
-        { $_ -in 'haproxy-splice', 'haproxy' } {
+        { $_ -like 'haproxy*' } {
             $port = Get-FreePort
-            $splice = if ($Kind -eq 'haproxy-splice') { "    option splice-request`n    option splice-response" } else { '' }
+            $splice = if ($Kind -like 'haproxy-splice*') { "    option splice-request`n    option splice-response" } else { '' }
+            $pipe = if ($Kind -like '*-pipe1m') { "    tune.pipesize $script:PipeBytes" } else { '' }
             $config = Join-Path $Run.Work "$Kind-$Tag.cfg"
             Set-Content -LiteralPath $config -Encoding utf8NoBOM -Value @"
 global
     maxconn 4000
+$pipe
 defaults
     mode tcp
     timeout connect 5s
@@ -92,8 +97,9 @@ listen peer
             $endpoint = Wait-TrackedLine $tracked 'LISTENING' 20
         }
         default {
-            $mode = $Kind -replace '^zerocopyps-', ''
-            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $Run.LoadGen -Arguments @('proxy', '--target', $Target, '--mode', $mode, '--lifetime', '900') @track
+            $mode = $Kind -replace '^zerocopyps-', '' -replace '-pipe1m$', ''
+            $pipeSize = if ($Kind -like '*-pipe1m') { $script:PipeBytes } else { 0 }   # 0: the engine's default
+            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $Run.LoadGen -Arguments @('proxy', '--target', $Target, '--mode', $mode, '--pipe-size', "$pipeSize", '--lifetime', '900') @track
             $endpoint = Wait-TrackedLine $tracked 'LISTENING' 20
         }
     }

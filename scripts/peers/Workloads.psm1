@@ -83,11 +83,4 @@ function Get-TreeMemoryKiB([int] $ProcessId) {
     $total
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if (-not $sorted) { return $null }
-    $middle = [int][math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
-}
-
-Export-ModuleMember -Function Invoke-LoadGen, Invoke-Rounds, Measure-IdleMemory, Get-CpuSeconds, Get-TreeMemoryKiB, Get-Median
+Export-ModuleMember -Function Invoke-LoadGen, Invoke-Rounds, Measure-IdleMemory, Get-CpuSeconds, Get-TreeMemoryKiB

@@ -28,6 +28,10 @@ public static class ProxyOptionLimits
 
     public const int PipeSizeBytesMaximum = 256 * 1024 * 1024;
 
+    /// <summary>One pipe of the kernel's default size at least; 64 GiB at most (a typing mistake beyond).</summary>
+    public const long MaxPipeMemoryBytesMinimum = 64 * 1024;
+    public const long MaxPipeMemoryBytesMaximum = 64L * 1024 * 1024 * 1024;
+
     public const int MaxPipesMinimum = 1;
     public const int MaxPipesMaximum = 1_000_000;
 

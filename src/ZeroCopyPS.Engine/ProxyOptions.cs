@@ -97,11 +97,24 @@ public sealed class ProxyOptions
     /// <summary>On stop, how long open connections may finish before they are closed.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Pipe capacity to ask for with F_SETPIPE_SZ; 0 keeps the kernel default (64 KiB).</summary>
-    public int PipeSizeBytes { get; init; }
+    /// <summary>
+    /// The largest pipe a direction grows to: every direction starts with the kernel's 64 KiB pipe, and one
+    /// that keeps filling it grows it (F_SETPIPE_SZ, 4x a step) up to this, bounded by /proc/sys/fs/pipe-max-size
+    /// (docs/ARCHITECTURE.md, "Adaptive pipes"). 64 KiB or less (0 included) keeps the kernel default: no growth.
+    /// </summary>
+    public int PipeSizeBytes { get; init; } = ProxyOptionsDefaults.PipeSizeBytes;
 
-    /// <summary>Global pipe budget: pipes in use plus idle at most. Past it a direction copies through a buffer.</summary>
+    /// <summary>
+    /// Pipe capacity held at most, in bytes, in use plus idle over every loop. A pipe that would pass it does
+    /// not grow (or a smaller one is rented); when not even a 64 KiB pipe fits, a direction copies through a buffer.
+    /// </summary>
+    public long MaxPipeMemoryBytes { get; init; } = ProxyOptionsDefaults.MaxPipeMemoryBytes;
+
+    /// <summary>Pipes in use plus idle at most (two descriptors each), whatever their size. Past it a direction copies through a buffer.</summary>
     public int MaxPipes { get; init; } = 512;
+
+    /// <summary>Tests only: stands in for F_SETPIPE_SZ, so that a refused or shrunk resize can be made to happen.</summary>
+    internal Epoll.PipeResizer? PipeResizerForTests { get; init; }
 
     /// <summary>User-space buffer per active buffered direction.</summary>
     public int BufferSizeBytes { get; init; } = 64 * 1024;
@@ -151,6 +164,7 @@ public sealed class ProxyOptions
         InRange(MaxConnections, ProxyOptionLimits.MaxConnectionsMinimum, ProxyOptionLimits.MaxConnectionsMaximum, nameof(MaxConnections));
         InRange(ListenBacklog, ProxyOptionLimits.ListenBacklogMinimum, ProxyOptionLimits.ListenBacklogMaximum, nameof(ListenBacklog));
         InRange(MaxPipes, ProxyOptionLimits.MaxPipesMinimum, ProxyOptionLimits.MaxPipesMaximum, nameof(MaxPipes));
+        InRange(MaxPipeMemoryBytes, ProxyOptionLimits.MaxPipeMemoryBytesMinimum, ProxyOptionLimits.MaxPipeMemoryBytesMaximum, nameof(MaxPipeMemoryBytes));
         InRange(AutoSpliceThresholdBytes, ProxyOptionLimits.AutoSpliceThresholdBytesMinimum, ProxyOptionLimits.AutoSpliceThresholdBytesMaximum, nameof(AutoSpliceThresholdBytes));
         InRange(BufferSizeBytes, ProxyOptionLimits.BufferSizeBytesMinimum, ProxyOptionLimits.BufferSizeBytesMaximum, nameof(BufferSizeBytes));
         InRange(PipeSizeBytes, 0, ProxyOptionLimits.PipeSizeBytesMaximum, nameof(PipeSizeBytes));
@@ -185,7 +199,7 @@ public sealed class ProxyOptions
             throw new ArgumentOutOfRangeException(nameof(HandOverPath), HandOverPath, $"HandOverPath must be at most {ProxyOptionLimits.HandOverPathBytesMaximum} bytes long.");
     }
 
-    private static void InRange(int value, int minimum, int maximum, string name)
+    private static void InRange(long value, long minimum, long maximum, string name)
     {
         if (value < minimum || value > maximum)
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be between {minimum} and {maximum}.");

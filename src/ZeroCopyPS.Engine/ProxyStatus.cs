@@ -28,8 +28,32 @@ public sealed record ProxyStatus
     public required int PipesInUse { get; init; }
     public required int PipesIdle { get; init; }
     public required int MaxPipes { get; init; }
-    /// <summary>Effective pipe capacity (F_GETPIPE_SZ of the first pipe), 0 before any pipe was made.</summary>
+    /// <summary>The largest pipe a direction may grow to: PipeSizeBytes as the kernel rounds it, bounded by /proc/sys/fs/pipe-max-size. 0 where nothing is spliced.</summary>
     public required int PipeCapacityBytes { get; init; }
+
+    /// <summary>Pipes by size class (smallest first): in use and idle. Empty where nothing is spliced.</summary>
+    public IReadOnlyList<PipeSizeStatus> PipesBySize { get; init; } = [];
+
+    /// <summary>Pipe capacity held now (in use plus idle, every loop): what counts against <see cref="MaxPipeMemoryBytes"/>.</summary>
+    public long PipeMemoryBytes { get; init; }
+
+    /// <summary>The most pipe capacity held at once since start (never above <see cref="MaxPipeMemoryBytes"/>).</summary>
+    public long PeakPipeMemoryBytes { get; init; }
+
+    /// <summary>The byte budget of pipes (MaxPipeMemoryBytes); 0 where nothing is spliced.</summary>
+    public long MaxPipeMemoryBytes { get; init; }
+
+    /// <summary>Pipes grown one size class because their direction kept filling them.</summary>
+    public long PipeGrowths { get; init; }
+
+    /// <summary>Pipe sizes the kernel refused (EPERM past pipe-user-pages-soft, EBUSY) or granted in part; each pipe kept what it got.</summary>
+    public long PipeGrowthsRefused { get; init; }
+
+    /// <summary>
+    /// Pipes not made, or not grown, because MaxPipeMemoryBytes (or MaxPipes) was reached: the direction went on
+    /// with a smaller pipe or, with none to be had, through a buffer (FallbackReason PipeBudgetExhausted).
+    /// </summary>
+    public long PipeBudgetDenials { get; init; }
     public required int EventLoops { get; init; }
 
     /// <summary>Pipes the kernel made smaller than its default (the user's pipe-user-pages-soft was passed); they were closed unused.</summary>

@@ -147,12 +147,12 @@ BeforeDiscovery {
         S ConnectTimeout zero '00:00:00' $V
 
         # Sizes in bytes (ByteSizeTransformation, then ValidateByteSize).
-        foreach ($p in @(@('PipeSize', 257MB), @('BufferSize', 32MB))) {
+        foreach ($p in @(@('PipeSize', 257MB), @('BufferSize', 32MB), @('MaxPipeMemory', 65GB))) {
             $name = $p[0]
             S $name negative -1 $V
             S $name negative '-1KiB' $V
             S $name huge $p[1] $V
-            S $name huge 4GB $V
+            if ($p[1] -lt 4GB) { S $name huge 4GB $V } # 4 GiB is a valid -MaxPipeMemory
             S $name huge ([ulong]::MaxValue) $T
             S $name huge 1e30 $T
             S $name empty '' $T
@@ -172,6 +172,10 @@ BeforeDiscovery {
         S BufferSize zero 0 $V
         S BufferSize zero '0KiB' $V
         S BufferSize huge 100 $V
+        S MaxPipeMemory zero 0 $V
+        S MaxPipeMemory zero '0MiB' $V
+        S MaxPipeMemory huge 65535 $V # below one 64 KiB pipe (out of range, as BufferSize 100 above)
+        S MaxPipeMemory huge ([long]::MaxValue) $V
 
         # -UnixSocketMode: octal digits or rwx letters (UnixModeTransformation).
         foreach ($m in @(@('negative', -1), @('huge', 4777), @('huge', 77777), @('huge', 1000), @('malformed', 999), @('malformed', 8), @('empty', ''), @('empty', $null)

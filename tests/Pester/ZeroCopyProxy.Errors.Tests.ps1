@@ -152,6 +152,7 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
     # mapping of those two failures is driven here directly, with the engine's real exceptions.
     It 'maps <Option> = <Value> (InvalidOptions) to a message that names <Expected>' -ForEach @(
         @{ Option = 'PipeSizeBytes'; Value = -1; Expected = '^-PipeSize must be between 0 and 268435456\.$' }
+        @{ Option = 'MaxPipeMemoryBytes'; Value = [long]1; Expected = '^-MaxPipeMemory must be between 65536 and 68719476736\.$' }
         @{ Option = 'BufferSizeBytes'; Value = 1; Expected = '^-BufferSize must be between 1024 and 16777216\.$' }
         @{ Option = 'MaxConnections'; Value = 0; Expected = '^-MaxConnections must be between 1 and 1000000\.$' }
         @{ Option = 'ConnectTimeout'; Value = [TimeSpan]::Zero; Expected = '^-ConnectTimeout must be greater than zero\.$' }
@@ -197,6 +198,8 @@ Describe 'Start-ZeroCopyProxy terminating errors' {
         @{ Parameter = 'IdleTimeout'; Value = -1 }
         @{ Parameter = 'DrainTimeout'; Value = '-00:00:01' }
         @{ Parameter = 'PipeSize'; Value = 4GB }
+        @{ Parameter = 'MaxPipeMemory'; Value = '1KiB' }
+        @{ Parameter = 'MaxPipeMemory'; Value = 128GB }
         @{ Parameter = 'BufferSize'; Value = 4GB }
     ) {
         $arguments = @{ Listen = '127.0.0.1:0'; Target = $echo.EndPoint; $Parameter = $Value }

@@ -117,13 +117,14 @@ Describe 'Start-ZeroCopyProxy (job)' {
     }
 
     It 'hands its options to the engine' {
-        $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'job-options' -CopyMode Buffered -MaxPipes 7 -EventLoopCount 1
+        $job = Start-ZeroCopyProxy 127.0.0.1:0 $echo.EndPoint -Name 'job-options' -CopyMode Buffered -MaxPipes 7 -MaxPipeMemory 8MB -EventLoopCount 1
 
         $status = Get-ZeroCopyProxy -Name 'job-options'
 
         $job.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Buffered)
         $status.CopyMode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Buffered)
         $status.MaxPipes | Should -Be 7
+        $status.MaxPipeMemoryBytes | Should -Be 8MB
         $status.EventLoops | Should -Be 1
         $null = Invoke-TestExchange -Port (Get-TestListenPort $job) -Bytes 200000
         Wait-TestCondition { $job.Output.Count -ge 1 } -Because 'the connection''s statistics'
@@ -238,6 +239,8 @@ Describe 'Get-ZeroCopyProxy' {
         ($status.BytesSpliced + $status.BytesCopied) | Should -Be 24000
         $status.EventLoops | Should -BeGreaterThan 0
         $status.MaxPipes | Should -Be 512
+        $status.MaxPipeMemoryBytes | Should -Be 64MB
+        $status.PipeCapacityBytes | Should -Be ([Math]::Min(1MB, [int](Get-Content /proc/sys/fs/pipe-max-size)))
         $status.Uptime | Should -BeGreaterThan ([TimeSpan]::Zero)
         $status.StartTime | Should -BeLessOrEqual ([DateTimeOffset]::Now)
         $status.DroppedStatisticsCount | Should -Be 0

@@ -93,7 +93,7 @@ public class EdgeCaseTests
         {
             inotify_add_watch(inotify, dir, 0x100 /* IN_CREATE */);
             for (int i = 0; i < 1200; i++) File.WriteAllText(Path.Combine(dir, $"file-with-a-longish-name-{i:D5}"), "");
-            var context = new RelayContext(new LoopPipeCache(new PipePool(4, 0)), new BufferPool(64 * 1024), CopyMode.Auto, 16 * 1024);
+            var context = new RelayContext(new LoopPipeCache(new PipePool(4, long.MaxValue, PipeSizeClasses.Fixed(0))), new BufferPool(64 * 1024), CopyMode.Auto, 16 * 1024);
             var direction = new RelayDirection(inotify, pipe[1], clientToTarget: true, CopyMode.Auto, Environment.TickCount64);
             RelayOutcome outcome = direction.Run(context, Environment.TickCount64);
             Assert.NotEqual(RelayOutcome.Failed, outcome);

@@ -27,7 +27,7 @@ public class FaultGateTests
             long now = T0 + i;
             long release = gate.OnRead(64, now);
             Assert.True(release >= previous, "a chunk never leaves before the one read before it");
-            Assert.InRange(release, now + 150, now + 250 + 1);
+            Assert.InRange(release, now + 150 + DirectionFaults.ClockTickMilliseconds, now + 250 + DirectionFaults.ClockTickMilliseconds);
             delays.Add(release - now);
             previous = release;
         }
@@ -172,7 +172,7 @@ public class FaultGateTests
             Fault(FaultKind.Latency, "b") with { Delay = TimeSpan.FromMilliseconds(50) },
             Fault(FaultKind.LimitData, "c") with { Bytes = 500 },
             Fault(FaultKind.LimitData, "d") with { Bytes = 200 });
-        Assert.Equal(T0 + 150, gate.OnRead(1, T0));
+        Assert.Equal(T0 + 150 + DirectionFaults.ClockTickMilliseconds, gate.OnRead(1, T0));
         Assert.Equal(199, gate.ReadAllowance(T0, 1000));
     }
 

@@ -78,7 +78,9 @@ public class MetricsTests
             ProxyStatus status = proxy.Server.GetStatus();
             Assert.Equal(status.BytesClientToTarget, m.Value("zerocopyps_relayed_bytes_total", p, ("direction", "client_to_target")));
             Assert.Equal(status.PipesIdle, m.Value("zerocopyps_pipes", p, ("state", "idle")));
-            Assert.Equal((long)status.PipesIdle * status.PipeCapacityBytes, m.Value("zerocopyps_pipes_memory_bytes", p, ("state", "idle")));
+            Assert.Equal(status.PipesBySize.Sum(s => (long)s.Idle * s.CapacityBytes), m.Value("zerocopyps_pipes_memory_bytes", p, ("state", "idle")));
+            Assert.Equal(status.MaxPipeMemoryBytes, m.Value("zerocopyps_pipes_memory_limit_bytes", p));
+            Assert.Equal(status.PipeGrowths, m.Value("zerocopyps_pipes_growths_total", p));
             Assert.Equal(0, m.Value("zerocopyps_pipes", p, ("state", "in_use")));
 
             var r = ("proxy", "metrics-refused");

@@ -32,7 +32,11 @@ public class PipeAndPoolTests
 
         using var holder = await proxy.ConnectAsync();
         await holder.SendAsync("D"u8.ToArray(), SocketFlags.None);
-        await WaitFor(() => proxy.Server.GetStatus().PipesInUse == 1, "the download to hold the only pipe");
+        // Held, not only rented: the client reads nothing, so the download stalls with bytes in its pipe (a
+        // download still catching up with its server would give the pipe back between bursts).
+        long downloadedSoFar = -1;
+        await WaitFor(() => proxy.Server.GetStatus() is var s && s.PipesInUse == 1 && s.BytesTargetToClient == Interlocked.Exchange(ref downloadedSoFar, s.BytesTargetToClient),
+            "the download to stall holding the only pipe");
 
         using var upload = await proxy.ConnectAsync();
         await SendBurst(upload, burst);

@@ -24,7 +24,8 @@ internal sealed class EpollEngine : IProxyEngine
     {
         Runtime = runtime;
         ProxyOptions options = runtime.Options;
-        _pipes = new PipePool(options.MaxPipes, options.PipeSizeBytes);
+        _pipes = new PipePool(options.MaxPipes, options.MaxPipeMemoryBytes,
+            new PipeSizeClasses(options.PipeSizeBytes, PipeSizeClasses.ReadPipeMaxSizeBytes()), options.PipeResizerForTests);
         int loopCount = options.EventLoopCount > 0 ? options.EventLoopCount : Environment.ProcessorCount;
         _loops = new EventLoop[loopCount];
         _contexts = new RelayContext[loopCount];
@@ -117,9 +118,24 @@ internal sealed class EpollEngine : IProxyEngine
     }
 
     public ProxyStatus GetStatus(bool isRunning) => Runtime.BuildStatus(isRunning, Kind, BoundEndPoints,
-        _contexts.Select(c => c.Counters),
-        new PipeFigures(_contexts.Sum(c => c.Pipes.InUse), _contexts.Sum(c => c.Pipes.Idle), _pipes.MaxPipes, _pipes.CapacityBytes, _pipes.RefusedTooSmall),
-        _loops.Length);
+        _contexts.Select(c => c.Counters), PipeFigures(), _loops.Length);
+
+    private PipeFigures PipeFigures()
+    {
+        var bySize = new PipeSizeStatus[_pipes.Classes.Count];
+        for (int c = 0; c < bySize.Length; c++)
+            bySize[c] = new PipeSizeStatus(_pipes.Classes.Bytes(c), _contexts.Sum(x => x.Pipes.InUseOf(c)), _contexts.Sum(x => x.Pipes.IdleOf(c)));
+        return new PipeFigures(bySize.Sum(s => s.InUse), bySize.Sum(s => s.Idle), _pipes.MaxPipes, _pipes.Classes.CapBytes, _pipes.RefusedTooSmall)
+        {
+            BySize = bySize,
+            MemoryBytes = _pipes.Bytes,
+            PeakMemoryBytes = _pipes.PeakBytes,
+            MaxMemoryBytes = _pipes.MaxBytes,
+            Growths = _pipes.Growths,
+            GrowthsRefused = _pipes.GrowthsRefused,
+            BudgetDenials = _pipes.BudgetDenials,
+        };
+    }
 
     // Stop: listeners close at once; open connections get drainTimeout to finish by themselves; the
     // rest are aborted (reset, counted as ProxyStopped); then the loops end and every pipe is closed.

@@ -50,22 +50,20 @@ internal unsafe partial struct RelayDirection
                 return null;
             }
 
-            if (_pipe is null)
+            if (_pipe is null && !TryRentPipe(context, out FallbackReason reason))
             {
-                _pipe = context.Pipes.TryRent(out FallbackReason reason);
-                if (_pipe is null)
-                {
-                    SwitchToBuffered(context, reason, permanent: false);
-                    return null;
-                }
+                SwitchToBuffered(context, reason, permanent: false);
+                return null;
             }
+            GrowPipeIfFilling(context);
 
             context.Counters.Syscalls++;
-            nint drained = Libc.splice(SourceFd, null, _pipe.WriteFd, null, (nuint)_pipe.CapacityBytes, Flags.SPLICE_F_NONBLOCK);
+            nint drained = Libc.splice(SourceFd, null, _pipe!.WriteFd, null, (nuint)_pipe.CapacityBytes, Flags.SPLICE_F_NONBLOCK);
             if (drained > 0)
             {
                 _pipeBytes = (int)drained;
                 budget -= (int)drained;
+                NoteDrain(drained);
                 continue;
             }
             if (drained == 0)
@@ -76,7 +74,7 @@ internal unsafe partial struct RelayDirection
             int drainErrno = Libc.LastErrno;
             if (drainErrno == Errno.EAGAIN)
             {
-                ReturnPipe(context);
+                EndSpliceBurst(context);
                 return RelayOutcome.Blocked;
             }
             // docs/ARCHITECTURE.md, invariant 4: "not handled" only when nothing moved yet; later the same errno is a real failure.

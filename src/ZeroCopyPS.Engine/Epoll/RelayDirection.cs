@@ -28,6 +28,12 @@ internal unsafe partial struct RelayDirection
     private bool _lastReadDrainedSource;
     private bool _sourceHangupSeen;
     private bool _urgentDataSeen;
+    // Adaptive pipe capacity (RelayDirection.Growth.cs): the size class earned, drains in a row that filled
+    // the pipe, how this burst's drains filled it, and whether the kernel refused the pipe a size.
+    private byte _pipeClass;
+    private byte _fullDrains;
+    private byte _burstFill;
+    private bool _growthRefused;
     // Null until an injected fault applies to this direction (RelayDirection.Faults.cs).
     private RelayFaultState? _fault;
 

@@ -21,7 +21,7 @@ public sealed unsafe class SocketCopier : IDisposable
         if (mode != CopyMode.Buffered && !OperatingSystem.IsLinux())
             throw new PlatformNotSupportedException($"CopyMode {mode} needs splice(2), which only Linux has. Use CopyMode Buffered here.");
         Mode = mode;
-        _pipes = new LoopPipeCache(new PipePool(maxPipes: 1, pipeSizeBytes));
+        _pipes = new LoopPipeCache(new PipePool(maxPipes: 1, long.MaxValue, PipeSizeClasses.Fixed(pipeSizeBytes)));
         _context = new RelayContext(_pipes, new BufferPool(bufferSizeBytes), mode, ProxyOptionsDefaults.AutoSpliceThresholdBytes)
         {
             BudgetBytesPerRun = int.MaxValue,
@@ -31,7 +31,7 @@ public sealed unsafe class SocketCopier : IDisposable
     public CopyMode Mode { get; }
 
     /// <summary>Effective pipe size after the first splice copy; 0 before.</summary>
-    public int PipeCapacityBytes => _pipes.Pool.CapacityBytes;
+    public int PipeCapacityBytes => _pipes.Pool.LastCapacityBytes;
 
     /// <summary>Copies source → destination until EOF; throws <see cref="NativeCallException"/> naming the failed call.</summary>
     public SocketCopyResult Copy(Socket source, Socket destination, CancellationToken cancellationToken = default)

@@ -60,8 +60,11 @@ internal static class ZeroCopyMeter
         Meter.CreateObservableUpDownCounter("zerocopyps.pipes", () => LiveTagged("state", ("in_use", s => s.PipesInUse), ("idle", s => s.PipesIdle)),
             "{pipe}", "Splice pipes held by the proxy's loops: in use (holding a burst) or idle in a pool.");
         Meter.CreateObservableUpDownCounter("zerocopyps.pipes.memory", () => LiveTagged("state",
-                ("in_use", s => (long)s.PipesInUse * s.PipeCapacityBytes), ("idle", s => (long)s.PipesIdle * s.PipeCapacityBytes)),
-            "By", "Pipe capacity held (pipes times their F_GETPIPE_SZ size): what counts against pipe-user-pages-soft.");
+                ("in_use", s => s.PipesBySize.Sum(p => (long)p.InUse * p.CapacityBytes)), ("idle", s => s.PipesBySize.Sum(p => (long)p.Idle * p.CapacityBytes))),
+            "By", "Pipe capacity held (pipes times their size class): what counts against MaxPipeMemory and pipe-user-pages-soft.");
+        Gauge("zerocopyps.pipes.memory.limit", "By", "The pipe byte budget (MaxPipeMemory): growth stops, then splice falls back to buffers, at it.", s => s.MaxPipeMemoryBytes);
+        Counter("zerocopyps.pipes.growths", "{growth}", "Pipes grown one size class because their direction kept filling them.", s => s.PipeGrowths);
+        Counter("zerocopyps.pipes.growths.refused", "{growth}", "Pipe sizes the kernel refused or granted in part (the pipe kept what it got).", s => s.PipeGrowthsRefused);
         Counter("zerocopyps.dns.lookups", "{lookup}", "Lookups of the target's name.", s => s.DnsLookups);
         Counter("zerocopyps.dns.failures", "{lookup}", "Lookups of the target's name that failed.", s => s.DnsFailures);
         Counter("zerocopyps.connections.faulted", "{connection}", "Closed connections that an injected fault (Add-ZeroCopyFault) touched.", m => m.Faulted);

@@ -23,6 +23,10 @@ internal sealed class DirectionFaults
     private const double OwedSeconds = 1.0;
     private const int ReadWorthBytes = 16 * 1024;
 
+    // The engines' clock (Environment.TickCount64, a coarse monotonic clock on Linux) may lag real time by one
+    // kernel tick (4 ms at HZ=250): a hold is made one tick longer, so no chunk ever leaves before its delay.
+    public const int ClockTickMilliseconds = 4;
+
     private readonly Random _random;
     private readonly Dictionary<string, (long StartMs, long StartBytes)> _starts = new(StringComparer.OrdinalIgnoreCase);
     private ProxyFault[] _faults = [];
@@ -170,7 +174,7 @@ internal sealed class DirectionFaults
         if (_bytesPerSecond > 0) _tokens -= bytes;
         if (!Delays) return nowMs;
         long delay = _latencyMs + (_jitterMs == 0 ? 0 : _random.NextInt64(-_jitterMs, _jitterMs + 1));
-        _lastReleaseMs = Math.Max(_lastReleaseMs, nowMs + Math.Max(0, delay));
+        _lastReleaseMs = Math.Max(_lastReleaseMs, nowMs + Math.Max(0, delay) + ClockTickMilliseconds);
         return _lastReleaseMs;
     }
 

@@ -63,12 +63,22 @@ public abstract class ProxyTuningParameters : PSCmdlet
     [ValidateTimeSpan(ProxyOptionLimits.DnsCacheDurationMaximumSeconds, AllowZero = true)]
     public TimeSpan DnsCacheDuration { get; set; }
 
-    /// <summary>Pipe capacity in bytes (65536, 64KB, '64KiB'); 0 keeps the kernel default. Int64 so that 4GB gets ValidateByteSize's range message, not an Int32 conversion error.</summary>
+    /// <summary>
+    /// The largest pipe a direction grows to, in bytes (1048576, 1MB, '1MiB'); 64 KiB or less (0 too) keeps the kernel
+    /// default without growth. Int64 so that 4GB gets ValidateByteSize's range message, not an Int32 conversion error.
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ProxyOption(nameof(ProxyOptions.PipeSizeBytes))]
     [ByteSizeTransformation]
     [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
     public long PipeSize { get; set; }
+
+    /// <summary>Pipe capacity held at most, in use plus idle, in bytes (67108864, 64MB, '64MiB').</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ProxyOption(nameof(ProxyOptions.MaxPipeMemoryBytes))]
+    [ByteSizeTransformation]
+    [ValidateByteSize(ProxyOptionLimits.MaxPipeMemoryBytesMinimum, ProxyOptionLimits.MaxPipeMemoryBytesMaximum)]
+    public long MaxPipeMemory { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ProxyOption(nameof(ProxyOptions.MaxPipes))]

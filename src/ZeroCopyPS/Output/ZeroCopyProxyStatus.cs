@@ -34,6 +34,13 @@ public sealed class ZeroCopyProxyStatus
         PipesIdle = status?.PipesIdle ?? 0;
         MaxPipes = status?.MaxPipes ?? 0;
         PipeCapacityBytes = status?.PipeCapacityBytes ?? 0;
+        PipesBySize = status?.PipesBySize.ToArray() ?? Array.Empty<PipeSizeStatus>();
+        PipeMemoryBytes = status?.PipeMemoryBytes ?? 0;
+        PeakPipeMemoryBytes = status?.PeakPipeMemoryBytes ?? 0;
+        MaxPipeMemoryBytes = status?.MaxPipeMemoryBytes ?? 0;
+        PipeGrowths = status?.PipeGrowths ?? 0;
+        PipeGrowthsRefused = status?.PipeGrowthsRefused ?? 0;
+        PipeBudgetDenials = status?.PipeBudgetDenials ?? 0;
         EventLoops = status?.EventLoops ?? 0;
         EffectiveMaxConnections = status?.EffectiveMaxConnections ?? 0;
         DescriptorLimit = status?.DescriptorLimit ?? 0;
@@ -116,11 +123,32 @@ public sealed class ZeroCopyProxyStatus
     /// <summary>Empty pipes kept in the pool for reuse.</summary>
     public int PipesIdle { get; }
 
-    /// <summary>The global pipe budget.</summary>
+    /// <summary>Pipes in use plus idle at most (-MaxPipes), whatever their size.</summary>
     public int MaxPipes { get; }
 
-    /// <summary>Effective capacity of one pipe (0 before any pipe was made).</summary>
+    /// <summary>The largest pipe a direction grows to: -PipeSize as the kernel rounds it, bounded by /proc/sys/fs/pipe-max-size (0: managed engine).</summary>
     public int PipeCapacityBytes { get; }
+
+    /// <summary>Pipes by size class, smallest first: CapacityBytes, InUse, Idle.</summary>
+    public PipeSizeStatus[] PipesBySize { get; }
+
+    /// <summary>Pipe capacity held now, in use plus idle: what counts against -MaxPipeMemory.</summary>
+    public long PipeMemoryBytes { get; }
+
+    /// <summary>The most pipe capacity held at once since start (never above MaxPipeMemoryBytes).</summary>
+    public long PeakPipeMemoryBytes { get; }
+
+    /// <summary>The pipe byte budget (-MaxPipeMemory).</summary>
+    public long MaxPipeMemoryBytes { get; }
+
+    /// <summary>Pipes grown a size because their direction kept filling them.</summary>
+    public long PipeGrowths { get; }
+
+    /// <summary>Pipe sizes the kernel refused (pipe-user-pages-soft) or granted in part; the pipe kept what it had.</summary>
+    public long PipeGrowthsRefused { get; }
+
+    /// <summary>Pipes not made or not grown because -MaxPipeMemory (or -MaxPipes) was reached.</summary>
+    public long PipeBudgetDenials { get; }
 
     /// <summary>Event loop threads.</summary>
     public int EventLoops { get; }
