@@ -208,9 +208,12 @@ Describe 'Start-ZeroCopyProxy -Fault' {
         @{ Fault = @{ Type = 'Bandwidth' }; Id = 'InvalidFaultSetting'; Named = 'BytesPerSecond' }
         @{ Fault = @(@{ Type = 'Stall'; Name = 'x' }, @{ Type = 'Stall'; Name = 'X' }); Id = 'FaultNameInUse'; Named = 'Name' }
         @{ Fault = @(1..65 | ForEach-Object { @{ Type = 'Stall' } }); Id = 'TooManyFaults'; Named = 'Fault' }
+        # A scriptblock, made at run time: the module's types are not loaded at discovery.
+        @{ Fault = { [ZeroCopyPS.Engine.ProxyFault]@{ Name = 'made'; Kind = 'Slice'; AverageSizeBytes = 10; SizeVariationBytes = 10 } }; Id = 'InvalidFaultSetting'; Named = 'SizeVariation' }
     ) {
         $before = @(Get-Job).Count
-        $record = Get-FaultError { New-FaultProxy 'refused' $Fault }
+        $value = if ($Fault -is [scriptblock]) { & $Fault } else { $Fault }
+        $record = Get-FaultError { New-FaultProxy 'refused' $value }
         $record.FullyQualifiedErrorId | Should -Be "$Id,ZeroCopyPS.StartZeroCopyProxyCommand"
         "$($record.Exception.Message)" | Should -Match "-Fault"
         "$($record.Exception.Message)" | Should -Match "'$Named'|-$Named\b|\b$Named\b"

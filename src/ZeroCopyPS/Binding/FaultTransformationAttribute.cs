@@ -43,7 +43,7 @@ internal sealed class FaultTransformationAttribute : ArgumentTransformationAttri
             case FaultArgument argument:
                 return argument;
             case ProxyFault fault:
-                return new FaultArgument(fault);
+                return Checked(fault, fault);
             case IDictionary dictionary:
                 return FromPairs(dictionary.Cast<DictionaryEntry>().Select(e => (System.Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? "", e.Value)), dictionary, "the hashtable");
             case PSObject { BaseObject: PSCustomObject } custom:
@@ -103,14 +103,19 @@ internal sealed class FaultTransformationAttribute : ArgumentTransformationAttri
             }
         }
 
-        ProxyFault fault = FaultSettings.Create(kind, direction, probability, name, settings);
+        return Checked(FaultSettings.Create(kind, direction, probability, name, settings), source);
+    }
+
+    // ProxyFault.Validate now, so that a bad setting is InvalidFaultSetting naming it, not the engine's refusal at start.
+    private static FaultArgument Checked(ProxyFault fault, object source)
+    {
         try
         {
-            (name.Length > 0 ? fault : fault with { Name = FaultSettings.DefaultName(kind, direction) }).Validate();
+            (fault.Name.Length > 0 ? fault : fault with { Name = FaultSettings.DefaultName(fault.Kind, fault.Direction) }).Validate();
         }
         catch (ArgumentException e)
         {
-            return FaultArgument.InvalidSetting(e, kind, source);
+            return FaultArgument.InvalidSetting(e, fault.Kind, source);
         }
         return new FaultArgument(fault);
     }
