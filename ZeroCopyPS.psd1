@@ -35,6 +35,9 @@
         'Get-ZeroCopyConnection'
         'Stop-ZeroCopyConnection'
         'Measure-SocketCopy'
+        'Add-ZeroCopyFault'
+        'Get-ZeroCopyFault'
+        'Remove-ZeroCopyFault'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -17,8 +17,9 @@ over as one string, so the list is split here).
            Prints one line per suite and, last, "N passed, N failed, N skipped"; the full output of each
            suite is in out/TestResults/<suite>.log. Exits 1 if anything failed or no test ran.
   Demo     Build the module only (no tests, no benchmarks), stage it, run scripts/Demo.ps1 in a child pwsh.
-  Example  Build the module only, restore Pester, and run the README's Pester example
-           (tests/Pester/Readme.Validation.Tests.ps1) with the staged module on PSModulePath.
+  Example  Build the module only, restore Pester, and run the README's Pester examples
+           (tests/Pester/Readme.Validation.Tests.ps1, tests/Pester/Faults.Example.Tests.ps1) with the
+           staged module on PSModulePath.
   Bench    Build, then Measure-SocketCopy, BenchmarkDotNet --job short and scripts/Compare-Peers.ps1
            (installs haproxy, socat, golang-go when root and missing); results in out/bench/.
 
@@ -241,20 +242,20 @@ function Invoke-DemoTask {
 
 # ---------------------------------------------------------------------------------- Example
 
-# The README's "Validating a service with Pester" example, run the way its reader would run it: Pester's
-# own output, the module imported by name (Import-Module ZeroCopyPS) from out/.
+# The README's Pester examples ("Validating a service with Pester", "Fault injection"), run the way their
+# reader would run them: Pester's own output, the module imported by name (Import-Module ZeroCopyPS) from out/.
 function Invoke-ExampleTask {
     Invoke-BuildTask -ModuleOnly
-    Write-Step 'Example: Invoke-Pester tests/Pester/Readme.Validation.Tests.ps1 (child pwsh)'
+    Write-Step 'Example: Invoke-Pester tests/Pester/Readme.Validation.Tests.ps1, Faults.Example.Tests.ps1 (child pwsh)'
     $null = New-Item -ItemType Directory -Force -Path (Join-Path $OutDir 'logs')
     $pester = Install-PesterTool -ToolsDir $ToolsDir -Version $PesterVersion -Log (Join-Path $OutDir 'logs/pester-restore.log')
     $separator = [IO.Path]::PathSeparator
     $script = "Import-Module Pester -RequiredVersion $PesterVersion; " +
-        "`$run = Invoke-Pester -Path ./tests/Pester/Readme.Validation.Tests.ps1 -Output Detailed -PassThru; " +
+        "`$run = Invoke-Pester -Path ./tests/Pester/Readme.Validation.Tests.ps1, ./tests/Pester/Faults.Example.Tests.ps1 -Output Detailed -PassThru; " +
         'exit ($run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount)'
     $rc = Invoke-ChildPwsh @('-Command', $script) -WorkingDirectory $RepoRoot -Environment @{
         PSModulePath = "$OutDir$separator$pester$separator$env:PSModulePath"; ZEROCOPYPS_MODULE_PATH = $null }
-    if ($rc -ne 0) { throw "The README's Pester example failed ($rc)." }
+    if ($rc -ne 0) { throw "The README's Pester examples failed ($rc)." }
 }
 
 # ---------------------------------------------------------------------------------- main

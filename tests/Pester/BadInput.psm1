@@ -20,6 +20,10 @@ $script:BaseArguments = @{
     'Set-ZeroCopyProxy'   = @{ Target = '127.0.0.1:{closed}' }
     'Get-ZeroCopyConnection' = @{}
     'Stop-ZeroCopyConnection' = @{}
+    # Stall takes no setting, so each setting under test is refused for its value, or by name for its kind.
+    'Add-ZeroCopyFault'   = @{ ProxyName = '{taken}'; Type = 'Stall' }
+    'Get-ZeroCopyFault'   = @{}
+    'Remove-ZeroCopyFault' = @{ ProxyName = '{taken}'; Name = 'badinput-absent' }
     'Measure-SocketCopy'  = @{ Size = 1KB; Iterations = 1; Duration = 2 }
     'Measure-SocketCopy/Endpoint' = @{ Endpoint = '127.0.0.1:{closed}'; BulkSize = 0; RoundTrips = 1; Duration = 2 }
 }

@@ -234,6 +234,24 @@ BeforeDiscovery {
         S AcceptProxyProtocol type 'yes' CannotConvertArgument
         S AcceptProxyProtocol type @{ On = 1 } CannotConvertArgument
 
+        # -Fault: hashtables or ProxyFault objects (FaultTransformation, FaultList); every refusal names -Fault and the key.
+        foreach ($f in @(@('empty', @{}), @('whitespace', ' '), @('whitespace', @{ Type = ' ' }), @('wildcard', '*'), @('wildcard', @{ Type = 'L*' })
+                @('unicode', @{ Type = 'Ｌatency'; Delay = 1 }), @('unicode', @{ Type = 'Latency'; Delay = '１０ms' }), @('type', $true), @('type', 42)
+                @('type', @{ Type = 'Stall'; Probability = $true }), @('type', @{ Type = 'Latency'; Delay = @(1, 2) }), @('type', @{ Type = 3 })
+                @('malformed', @{ Type = 'Stall'; Typo = 1 }), @('malformed', @{ Type = 'Stall'; Direction = 'Up' }), @('huge', @{ Type = 'Stall'; Probability = 1.5 }))) {
+            S Fault $f[0] $f[1] InvalidFault
+        }
+        S Fault malformed @{ Type = 'Latency'; Delay = 1; Bytes = 5 } FaultParameterNotForKind
+        foreach ($f in @(@('negative', @{ Type = 'Latency'; Delay = -1 }), @('zero', @{ Type = 'Slice'; AverageSize = 0 }), @('huge', @{ Type = 'LimitData'; Bytes = 2PB })
+                @('whitespace', @{ Type = 'Stall'; Name = ' ' }), @('unicode', @{ Type = 'Stall'; Name = "a`u{7}b" }))) {
+            S Fault $f[0] $f[1] InvalidFaultSetting
+        }
+        S Fault conflict $null FaultNameInUse -With @{ Fault = @(@{ Type = 'Stall'; Name = 'x' }, @{ Type = 'Stall'; Name = 'X' }) }
+        S Fault huge @(1..65 | ForEach-Object { @{ Type = 'Stall' } }) TooManyFaults
+        S Fault empty '' ParameterArgumentValidationError
+        S Fault empty $null ParameterArgumentValidationError
+        S Fault empty @() ParameterArgumentValidationError
+
         # -Wait: a switch. In the foreground a wrongly accepted start would block, so these run isolated with a deadline.
         S Wait type 'yes' CannotConvertArgument
         S Wait type @() CannotConvertArgument

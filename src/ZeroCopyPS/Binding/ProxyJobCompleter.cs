@@ -8,7 +8,8 @@ namespace ZeroCopyPS;
 
 /// <summary>
 /// Completes -Name and -Id of Get-/Set-/Stop-ZeroCopyProxy, and -ProxyName of Get-/Stop-ZeroCopyConnection,
-/// from the proxy jobs of the session. Set- and Stop- only offer running proxies; Get- offers all of them.
+/// and -ProxyName of Add-, Get- and Remove-ZeroCopyFault, from the proxy jobs of the session. Set-, Stop-, Add- and
+/// Remove- only offer running proxies; Get- offers all of them.
 /// </summary>
 internal sealed class ProxyJobCompleter : IArgumentCompleter
 {
@@ -16,7 +17,9 @@ internal sealed class ProxyJobCompleter : IArgumentCompleter
         string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         bool runningOnly = commandName.StartsWith("Stop-", StringComparison.OrdinalIgnoreCase)
-            || commandName.StartsWith("Set-", StringComparison.OrdinalIgnoreCase);
+            || commandName.StartsWith("Set-", StringComparison.OrdinalIgnoreCase)
+            || commandName.StartsWith("Add-", StringComparison.OrdinalIgnoreCase)
+            || commandName.StartsWith("Remove-", StringComparison.OrdinalIgnoreCase);
         bool byId = string.Equals(parameterName, "Id", StringComparison.OrdinalIgnoreCase);
         var pattern = WildcardPattern.Get(wordToComplete.Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
 
@@ -30,7 +33,8 @@ internal sealed class ProxyJobCompleter : IArgumentCompleter
         }
     }
 
-    private static List<ZeroCopyProxyJob> ProxyJobs()
+    /// <summary>The session's proxy jobs by Id; empty when they cannot be listed (FaultNameCompleter uses it too).</summary>
+    internal static List<ZeroCopyProxyJob> ProxyJobs()
     {
         // The completer has no cmdlet, hence no JobRepository: ask Get-Job in the completing runspace.
         try

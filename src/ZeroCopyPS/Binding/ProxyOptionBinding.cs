@@ -30,7 +30,7 @@ internal static class ProxyOptionBinding
     }
 
     /// <summary>
-    /// The options for one proxy: the endpoints, targets, client rules, name and access log given, every marked
+    /// The options for one proxy: the endpoints, targets, client rules, faults, name and access log given, every marked
     /// parameter's value. Targets and client rules are parsed by the command (TargetList, ClientRuleList),
     /// since its parameters are not the options' types.
     /// </summary>
@@ -38,7 +38,7 @@ internal static class ProxyOptionBinding
         Engine.Logging.AccessLog? accessLog = null)
     {
         var options = new ProxyOptions(listen, routing.Targets)
-            { Name = name, AllowClients = routing.AllowClients, DenyClients = routing.DenyClients, AccessLog = accessLog };
+            { Name = name, AllowClients = routing.AllowClients, DenyClients = routing.DenyClients, Faults = routing.Faults, AccessLog = accessLog };
         // Init-only setters are ordinary setters to reflection; the options are not shared before they are complete.
         foreach ((PropertyInfo parameter, PropertyInfo option) in Map)
             option.SetValue(options, Convert(parameter.GetValue(command), option.PropertyType));

@@ -13,5 +13,8 @@ internal static class HelpUris
     public const string SetZeroCopyProxy = Docs + "Set-ZeroCopyProxy.md";
     public const string GetZeroCopyConnection = Docs + "Get-ZeroCopyConnection.md";
     public const string StopZeroCopyConnection = Docs + "Stop-ZeroCopyConnection.md";
+    public const string AddZeroCopyFault = Docs + "Add-ZeroCopyFault.md";
+    public const string GetZeroCopyFault = Docs + "Get-ZeroCopyFault.md";
+    public const string RemoveZeroCopyFault = Docs + "Remove-ZeroCopyFault.md";
     public const string MeasureSocketCopy = Docs + "Measure-SocketCopy.md";
 }

@@ -4,8 +4,9 @@ using ZeroCopyPS.Engine;
 namespace ZeroCopyPS;
 
 /// <summary>
-/// Start-ZeroCopyProxy's parameters for where connections go and who may connect: several targets,
-/// balancing, health checks, client rules, PROXY protocol (docs/ARCHITECTURE.md, "Several targets").
+/// Start-ZeroCopyProxy's parameters for where connections go, who may connect and what they meet on the way:
+/// several targets, balancing, health checks, client rules, PROXY protocol (docs/ARCHITECTURE.md, "Several
+/// targets"), injected faults ("Fault injection").
 /// -Target itself is declared by the command (its position and mandatory flag belong with -Listen).
 /// </summary>
 public abstract class ProxyRoutingParameters : ProxyTuningParameters
@@ -43,4 +44,15 @@ public abstract class ProxyRoutingParameters : ProxyTuningParameters
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ProxyOption(nameof(ProxyOptions.AcceptProxyProtocol))]
     public SwitchParameter AcceptProxyProtocol { get; set; }
+
+    /// <summary>
+    /// Faults active from the start: hashtables with Add-ZeroCopyFault's parameters as keys
+    /// (@{ Type = 'Latency'; Delay = '200ms'; Direction = 'ToClient' }) or ProxyFault objects; parsed by FaultList.
+    /// Object[] because a fault may be either.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [FaultTransformation]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NoCompletionCompleter))]
+    public object[] Fault { get; set; } = Array.Empty<object>();
 }

@@ -70,7 +70,7 @@ public sealed class StartZeroCopyProxyCommand : ProxyServiceParameters, IDisposa
         // The engine option takes the full path; the parameter keeps what the user typed relative to $PWD resolved.
         if (HandOverPath is not null) HandOverPath = ResolvePath(HandOverPath, nameof(HandOverPath));
 
-        var routing = new TargetRouting(targets, allow, deny);
+        var routing = new TargetRouting(targets, allow, deny) { Faults = FaultList.Parse(this, Fault) };
         if (Wait) RunInForeground(listen, routing, logPath, metrics);
         else StartJob(listen, routing, logPath, metrics);
     }

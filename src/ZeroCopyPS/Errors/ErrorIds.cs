@@ -58,6 +58,15 @@ internal static class ErrorIds
     // Get-, Stop-ZeroCopyConnection.
     public const string ConnectionNotFound = "ConnectionNotFound";
 
+    // Add-, Get-, Remove-ZeroCopyFault and Start-ZeroCopyProxy -Fault (docs/ARCHITECTURE.md, "Fault injection").
+    public const string InvalidFault = "InvalidFault";
+    public const string FaultParameterNotForKind = "FaultParameterNotForKind";
+    public const string InvalidFaultSetting = "InvalidFaultSetting";
+    public const string FaultNameInUse = "FaultNameInUse";
+    public const string TooManyFaults = "TooManyFaults";
+    public const string FaultNotFound = "FaultNotFound";
+    public const string InvalidFaultNamePattern = "InvalidFaultNamePattern";
+
     // Measure-SocketCopy.
     public const string EndpointConnectFailed = "EndpointConnectFailed";
     public const string EndpointNotEchoing = "EndpointNotEchoing";

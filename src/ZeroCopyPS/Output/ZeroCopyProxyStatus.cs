@@ -54,6 +54,7 @@ public sealed class ZeroCopyProxyStatus
         LogRecordsDropped = log?.RecordsDropped ?? 0;
         LogError = log?.LastError;
         MetricsUrl = job.Service.Metrics?.Url;
+        Faults = status?.Faults.ToArray() ?? Array.Empty<ProxyFault>();
     }
 
     /// <summary>The job's Id (Get-Job -Id, Stop-ZeroCopyProxy -Id).</summary>
@@ -61,6 +62,9 @@ public sealed class ZeroCopyProxyStatus
 
     /// <summary>The proxy's name, which is also the job's name.</summary>
     public string Name { get; }
+
+    /// <summary>The same as Name, under the name the fault and connection cmdlets bind by property name (their -Name is a fault's or absent).</summary>
+    public string ProxyName => Name;
 
     /// <summary>The job's state: Running, Stopping, Stopped or Failed.</summary>
     public JobState State { get; }
@@ -181,6 +185,9 @@ public sealed class ZeroCopyProxyStatus
 
     /// <summary>Why the access log's last write or reopen failed; null when all is well.</summary>
     public string? LogError { get; }
+
+    /// <summary>The faults injected now (Add-ZeroCopyFault, Start-ZeroCopyProxy -Fault), in the order added; none once stopped.</summary>
+    public ProxyFault[] Faults { get; }
 
     /// <summary>Where Prometheus scrapes this proxy (-MetricsListen): http://ADDRESS:PORT/metrics, or null.</summary>
     public string? MetricsUrl { get; }
