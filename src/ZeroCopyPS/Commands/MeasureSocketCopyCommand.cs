@@ -8,7 +8,8 @@ namespace ZeroCopyPS;
 /// Answers "is zero-copy faster on this kernel and workload?" with numbers. The default parameter set
 /// reproduces the benchmark of "net.TCPConn Zero-Copy" in-process: for each transport, size and copy mode
 /// it copies the bytes between two fresh loopback socket pairs with the proxy's own relay code and
-/// reports time, allocations, syscalls and CPU per copy. The Endpoint set measures a running endpoint
+/// reports time, allocations, syscalls and CPU per copy; with -Source File it sends a page-cache-warm temp
+/// file to a socket instead (sendfile, splice through a pipe, or pread/write: the article's footnote). The Endpoint set measures a running endpoint
 /// (a proxy in front of an echo server): bulk throughput and small-message round-trip latency.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "SocketCopy", DefaultParameterSetName = CopySet, HelpUri = HelpUris.MeasureSocketCopy)]
@@ -32,10 +33,17 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public long[] Size { get; set; } = { 1L << 20 };
 
-    /// <summary>Copy modes to measure. Splice and Buffered by default; Auto is the proxy's default mode.</summary>
+    /// <summary>Where the bytes come from: Socket (a second loopback pair; the default) or File (a temp file of each -Size, created, read once and deleted by the cmdlet).</summary>
+    [Parameter(ParameterSetName = CopySet)]
+    public CopySource Source { get; set; } = CopySource.Socket;
+
+    /// <summary>
+    /// Copy methods to measure. From a socket: Splice and Buffered by default; Auto is the proxy's default mode.
+    /// From a file: Sendfile, Splice and Buffered by default.
+    /// </summary>
     [Parameter(ParameterSetName = CopySet)]
     [ValidateNotNullOrEmpty]
-    public CopyMode[] Mode { get; set; } = { CopyMode.Splice, CopyMode.Buffered };
+    public CopyMethod[] Mode { get; set; } = Array.Empty<CopyMethod>();
 
     /// <summary>Tcp (127.0.0.1) and/or Unix (stream sockets in the temp folder).</summary>
     [Parameter(ParameterSetName = CopySet)]
@@ -114,21 +122,28 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
 
     private void MeasureCopies()
     {
+        CopyMethod[] modes = Mode.Length > 0 ? Mode.Distinct().ToArray()
+            : Source == CopySource.File ? new[] { CopyMethod.Sendfile, CopyMethod.Splice, CopyMethod.Buffered }
+            : new[] { CopyMethod.Splice, CopyMethod.Buffered };
+        CopyMethod[] unfit = modes.Where(m => !SocketCopyRunner.Supports(Source, m)).ToArray();
+        if (unfit.Length > 0) ThrowTerminatingError(MeasureSocketCopyErrors.ModeNotForSource(unfit, Source));
+
         var settings = new SocketCopyRunSettings(
             Transport.Select(t => Enum.Parse<LoopbackTransport>(t, ignoreCase: true)).Distinct().ToArray(),
             Size.Distinct().ToArray(),
-            Mode.Distinct().ToArray(),
+            modes,
             Iterations,
             Duration,
             (int)PipeSize,
-            (int)BufferSize);
-        WriteVerbose($"Measuring {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
+            (int)BufferSize,
+            Source);
+        WriteVerbose($"Measuring {Source} → socket, {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
 
         using var runner = new SocketCopyRunner(settings, Progress, _stopping.Token);
         foreach (SocketCopyMeasurement measurement in runner.Run(error => WriteError(MeasureSocketCopyErrors.FromMeasurement(error))))
         {
             if (measurement.Status == MeasurementStatus.Skipped)
-                WriteVerbose($"{measurement.Mode} {measurement.Transport} {measurement.SizeBytes} B skipped: {measurement.SkipReason}");
+                WriteVerbose($"{measurement.Mode} {measurement.Source} → {measurement.Transport} {measurement.SizeBytes} B skipped: {measurement.SkipReason}");
             WriteObject(measurement);
         }
     }
