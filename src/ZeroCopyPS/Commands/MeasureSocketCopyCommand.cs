@@ -34,8 +34,11 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     public long[] Size { get; set; } = { 1L << 20 };
 
     /// <summary>Where the bytes come from: Socket (a second loopback pair; the default) or File (a temp file of each -Size, created, read once and deleted by the cmdlet).</summary>
+    // A name from a set, like -Transport: an enum parameter would silently OR an array of names into one value.
     [Parameter(ParameterSetName = CopySet)]
-    public CopySource Source { get; set; } = CopySource.Socket;
+    [ValidateSet(nameof(CopySource.Socket), nameof(CopySource.File))]
+    [ValidateNotNullOrEmpty]
+    public string Source { get; set; } = nameof(CopySource.Socket);
 
     /// <summary>
     /// Copy methods to measure. From a socket: Splice and Buffered by default; Auto is the proxy's default mode.
@@ -122,11 +125,12 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
 
     private void MeasureCopies()
     {
+        CopySource source = Enum.Parse<CopySource>(Source, ignoreCase: true);
         CopyMethod[] modes = Mode.Length > 0 ? Mode.Distinct().ToArray()
-            : Source == CopySource.File ? new[] { CopyMethod.Sendfile, CopyMethod.Splice, CopyMethod.Buffered }
+            : source == CopySource.File ? new[] { CopyMethod.Sendfile, CopyMethod.Splice, CopyMethod.Buffered }
             : new[] { CopyMethod.Splice, CopyMethod.Buffered };
-        CopyMethod[] unfit = modes.Where(m => !SocketCopyRunner.Supports(Source, m)).ToArray();
-        if (unfit.Length > 0) ThrowTerminatingError(MeasureSocketCopyErrors.ModeNotForSource(unfit, Source));
+        CopyMethod[] unfit = modes.Where(m => !SocketCopyRunner.Supports(source, m)).ToArray();
+        if (unfit.Length > 0) ThrowTerminatingError(MeasureSocketCopyErrors.ModeNotForSource(unfit, source));
 
         var settings = new SocketCopyRunSettings(
             Transport.Select(t => Enum.Parse<LoopbackTransport>(t, ignoreCase: true)).Distinct().ToArray(),
@@ -136,8 +140,8 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
             Duration,
             (int)PipeSize,
             (int)BufferSize,
-            Source);
-        WriteVerbose($"Measuring {Source} → socket, {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
+            source);
+        WriteVerbose($"Measuring {source} → socket, {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
 
         using var runner = new SocketCopyRunner(settings, Progress, _stopping.Token);
         foreach (SocketCopyMeasurement measurement in runner.Run(error => WriteError(MeasureSocketCopyErrors.FromMeasurement(error))))
