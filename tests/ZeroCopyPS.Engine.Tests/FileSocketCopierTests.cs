@@ -60,6 +60,35 @@ public class FileSocketCopierTests
         if (method == CopyMethod.Splice && chunkBytes > 0) Assert.True(copier.PipeCapacityBytes >= 64 * 1024);
     }
 
+    [Fact]
+    public async Task A_splice_copy_cut_short_leaves_nothing_in_the_pipe_for_the_next_copy()
+    {
+        using var pairs = new LoopbackSocketPairs();
+        using var copier = new FileSocketCopier(CopyMethod.Splice);
+        using var file = CopySourceFile.Create(8 * 1024 * 1024 + 3, seed: 7);
+        var (stalledClient, stalledServer) = pairs.CreatePair();
+        using (stalledClient) using (stalledServer)
+        {
+            // Nobody reads and the buffers are small: the copy waits for POLLOUT with bytes in its pipe (it
+            // only ever waits with a non-empty pipe), and the token ends it there.
+            stalledServer.ReceiveBufferSize = 64 * 1024;
+            stalledClient.SendBufferSize = 64 * 1024;
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            Assert.ThrowsAny<OperationCanceledException>(() => copier.Copy(file, stalledClient, cancel.Token));
+        }
+        var (client, server) = pairs.CreatePair();
+        using (client) using (server)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            Task<(byte[] Hash, long Count)> reader = Task.Run(() => StreamPeer.ReceiveAsync(server, timeout.Token));
+            SocketCopyResult result = copier.Copy(file, client, timeout.Token);
+            (byte[] hash, long count) = await reader;
+            Assert.Equal(file.LengthBytes, result.Bytes);
+            Assert.Equal(file.LengthBytes, count);
+            Assert.Equal(file.ComputeSha256(), hash);
+        }
+    }
+
     [Theory]
     [InlineData(CopyMethod.Sendfile)]
     [InlineData(CopyMethod.Splice)]

@@ -48,12 +48,23 @@ public sealed unsafe class FileSocketCopier : IDisposable
         NativeSocket.SetNonBlocking(socketFd);
         _syscalls = 0;
         long length = file.LengthBytes;
-        long sent = Method switch
+        long sent;
+        try
         {
-            CopyMethod.Sendfile => Sendfile(fileFd, length, socketFd, cancellationToken),
-            CopyMethod.Splice => Splice(fileFd, length, socketFd, cancellationToken),
-            _ => Buffered(fileFd, length, socketFd, cancellationToken),
-        };
+            sent = Method switch
+            {
+                CopyMethod.Sendfile => Sendfile(fileFd, length, socketFd, cancellationToken),
+                CopyMethod.Splice => Splice(fileFd, length, socketFd, cancellationToken),
+                _ => Buffered(fileFd, length, socketFd, cancellationToken),
+            };
+        }
+        catch
+        {
+            // A copy cut short may leave bytes in the pipe: the next copy must not send them to its socket.
+            _pipe?.Dispose();
+            _pipe = null;
+            throw;
+        }
         _syscalls++;
         if (Libc.shutdown(socketFd, Flags.SHUT_WR) != 0) throw new NativeCallException("shutdown(destination, SHUT_WR)", Libc.LastErrno);
         (CopyPath path, long spliced, long copied) = Method switch
@@ -96,7 +107,13 @@ public sealed unsafe class FileSocketCopier : IDisposable
                 nint filled = Libc.splice(fileFd, &offset, _pipe.WriteFd, null, (nuint)Math.Min(length - offset, capacity - inPipe), Flags.SPLICE_F_NONBLOCK);
                 if (filled > 0) inPipe += (int)filled;
                 else if (filled == 0) throw ShortFile("splice", offset, length);
-                else if (Libc.LastErrno is var errno && errno != Errno.EAGAIN && errno != Errno.EINTR) throw new NativeCallException("splice(file→pipe)", errno);
+                else
+                {
+                    int errno = Libc.LastErrno;
+                    // A full pipe holding none of this copy's bytes would make the loop spin for ever.
+                    if (errno == Errno.EAGAIN && inPipe == 0) throw new InvalidOperationException("splice(file→pipe) found the pipe full before this copy put a byte in it.");
+                    if (errno != Errno.EAGAIN && errno != Errno.EINTR) throw new NativeCallException("splice(file→pipe)", errno);
+                }
             }
             if (inPipe == 0) continue;
             _syscalls++;

@@ -9,8 +9,9 @@ namespace ZeroCopyPS;
 /// reproduces the benchmark of "net.TCPConn Zero-Copy" in-process: for each transport, size and copy mode
 /// it copies the bytes between two fresh loopback socket pairs with the proxy's own relay code and
 /// reports time, allocations, syscalls and CPU per copy; with -Source File it sends a page-cache-warm temp
-/// file to a socket instead (sendfile, splice through a pipe, or pread/write: the article's footnote). The Endpoint set measures a running endpoint
-/// (a proxy in front of an echo server): bulk throughput and small-message round-trip latency.
+/// file to a socket instead (sendfile, splice through a pipe, or pread/write: the article's footnote). The
+/// Endpoint set measures a running endpoint (a proxy in front of an echo server): bulk throughput and
+/// small-message round-trip latency.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "SocketCopy", DefaultParameterSetName = CopySet, HelpUri = HelpUris.MeasureSocketCopy)]
 [OutputType(typeof(SocketCopyMeasurement), ParameterSetName = new[] { CopySet })]
@@ -25,8 +26,8 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
 
     // 1 MiB, not the kernel's 64 KiB: a bulk copy's pipe as the proxy runs it with -PipeSize 1MB, and the
     // largest pipe the default pipe-max-size gives every user. With the 64 KiB pipe, 1 MiB Splice against
-    // Buffered over TCP came out 0.83-1.57x from run to run here; with 1 MiB, ahead in every run
-    // (docs/benchmarks.md, "Pipe size").
+    // Buffered over TCP came out 0.83-1.57x from run to run here; with 1 MiB, 0.99-1.42x and a steady
+    // 36-46 % less CPU for the copier (docs/benchmarks.md, "Pipe size").
     private const long DefaultPipeSizeBytes = 1L << 20;
 
     private readonly CancellationTokenSource _stopping = new();
