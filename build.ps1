@@ -225,6 +225,9 @@ function Invoke-BenchTask {
     Write-Step 'Measure-SocketCopy (child pwsh)'
     $json = Join-Path $benchDir 'measure-socketcopy.json'
     $null = Invoke-ChildPwsh @('-Command', "Import-Module '$StageDir'; `$m = Measure-SocketCopy -Size 64KB,1MB,16MB -Transport Tcp,Unix -Iterations 1000 -Duration 20; `$m | Format-Table | Out-String -Width 200 | Write-Host; `$m | ConvertTo-Json -EnumsAsStrings | Set-Content -LiteralPath '$json'")
+    Write-Step 'Measure-SocketCopy -Source File (child pwsh)'
+    $fileJson = Join-Path $benchDir 'measure-socketcopy-file.json'
+    $null = Invoke-ChildPwsh @('-Command', "Import-Module '$StageDir'; `$m = Measure-SocketCopy -Source File -Size 64KB,1MB,16MB -Transport Tcp,Unix -Iterations 100 -Duration 20; `$m | Format-Table | Out-String -Width 200 | Write-Host; `$m | ConvertTo-Json -EnumsAsStrings | Set-Content -LiteralPath '$fileJson'")
     Write-Step 'BenchmarkDotNet (--job short)'
     & dotnet run -c Release --project (Join-Path $RepoRoot 'benchmarks/ZeroCopyPS.Benchmarks') -- --filter '*' --job short --artifacts (Join-Path $benchDir 'BenchmarkDotNet.Artifacts') | Out-Host
     Write-Step 'Peer comparison (scripts/Compare-Peers.ps1 in a child pwsh)'

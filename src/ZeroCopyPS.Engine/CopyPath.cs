@@ -14,4 +14,7 @@ public enum CopyPath
 
     /// <summary>Some bytes were spliced and some copied (Auto mode, or a fallback in one direction).</summary>
     Mixed = 3,
+
+    /// <summary>Every byte went through sendfile(2) from a file: Measure-SocketCopy -Source File only, never a proxy connection.</summary>
+    Sendfile = 4,
 }

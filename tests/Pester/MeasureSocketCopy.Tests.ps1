@@ -35,7 +35,8 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
     It 'writes one SocketCopyMeasurement per mode, Splice and Buffered by default' {
         $default | Should -HaveCount 2
         $default | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.Measurement.SocketCopyMeasurement]) }
-        @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.CopyMode]::Splice, [ZeroCopyPS.Engine.CopyMode]::Buffered)
+        @($default.Mode) | Should -Be @([ZeroCopyPS.Engine.Measurement.CopyMethod]::Splice, [ZeroCopyPS.Engine.Measurement.CopyMethod]::Buffered)
+        @($default.Source) | Should -Be @([ZeroCopyPS.Engine.Measurement.CopySource]::Socket, [ZeroCopyPS.Engine.Measurement.CopySource]::Socket)
     }
 
     It 'counts the requested iterations and bytes, over TCP, with the copy path of its mode' {
@@ -95,13 +96,84 @@ Describe 'Measure-SocketCopy (copy between loopback pairs)' -Skip:(-not $IsLinux
         $auto = @(Measure-SocketCopy -Mode Auto -Size 64KB -Iterations 2)
         $auto | Should -HaveCount 1
         $auto[0].Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Completed)
-        $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.CopyMode]::Auto)
+        $auto[0].Mode | Should -Be ([ZeroCopyPS.Engine.Measurement.CopyMethod]::Auto)
     }
 
     It 'stops counting when -Duration runs out, after at least one copy' {
         $bounded = @(Measure-SocketCopy -Size 4KB -Mode Buffered -Iterations 1000000 -Duration 0.2)
         $bounded[0].Iterations | Should -BeGreaterOrEqual 1
         $bounded[0].Iterations | Should -BeLessThan 1000000
+    }
+}
+
+Describe 'Measure-SocketCopy -Source File (a temp file to a socket)' -Skip:(-not $IsLinux) {
+    BeforeAll {
+        # A temp folder of the test's own: whatever the cmdlet leaves behind shows there.
+        $script:savedTmp = $env:TMPDIR
+        $script:tmp = Join-Path $TestDrive 'tmp'
+        $null = New-Item -ItemType Directory -Path $tmp
+        $env:TMPDIR = $tmp
+        try {
+            $script:fromFile = @(Measure-SocketCopy -Source File -Size 100001 -Transport Tcp, Unix -Iterations 3)
+            $script:leftAfterRun = @(Get-ChildItem -LiteralPath $tmp -Force -Recurse)
+        }
+        finally { $env:TMPDIR = $savedTmp }
+    }
+
+    It 'writes one typed SocketCopyMeasurement per (mode, transport): Sendfile, Splice and Buffered by default' {
+        $fromFile | Should -HaveCount 6
+        $fromFile | ForEach-Object { $_ | Should -BeOfType ([ZeroCopyPS.Engine.Measurement.SocketCopyMeasurement]) }
+        @($fromFile.Mode | ForEach-Object ToString) | Should -Be @('Sendfile', 'Splice', 'Buffered', 'Sendfile', 'Splice', 'Buffered')
+        @($fromFile.Transport) | Should -Be @('Tcp', 'Tcp', 'Tcp', 'Unix', 'Unix', 'Unix')
+        $fromFile | ForEach-Object { $_.Source | Should -Be ([ZeroCopyPS.Engine.Measurement.CopySource]::File) }
+    }
+
+    It 'counts every copy, with the copy path of its mode and no managed allocation per copy' {
+        foreach ($m in $fromFile) {
+            $m.Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Completed)
+            $m.SizeBytes | Should -Be 100001
+            $m.Iterations | Should -Be 3
+            $m.CopyPathUsed.ToString() | Should -Be $m.Mode.ToString() -Because 'a Sendfile row went through sendfile, never relabelled'
+            $m.AllocatedBytesPerCopy | Should -Be 0
+            $m.NanosecondsPerCopy | Should -BeGreaterThan 0
+            $m.SyscallsPerCopy | Should -BeGreaterOrEqual 2 -Because 'at least one send and the shutdown per copy'
+        }
+    }
+
+    It 'gives Sendfile and Splice their speedup over Buffered, and Buffered none' {
+        foreach ($m in $fromFile) {
+            if ($m.Mode -eq 'Buffered') { $m.SpeedupOverBuffered | Should -BeNullOrEmpty }
+            else { $m.SpeedupOverBuffered | Should -BeGreaterThan 0 }
+        }
+    }
+
+    It 'leaves nothing in the temp folder it made its files in' {
+        $leftAfterRun | Should -BeNullOrEmpty
+    }
+
+    It 'reports MeasurementSetupFailed and Failed rows when the temp folder cannot hold the file' {
+        $notAFolder = Join-Path $TestDrive 'not-a-folder'
+        Set-Content -LiteralPath $notAFolder -Value 'a file where the temp folder should be'
+        $env:TMPDIR = $notAFolder
+        try {
+            $errors = $null
+            $rows = @(Measure-SocketCopy -Source File -Mode Sendfile -Size 4KB -Iterations 1 -ErrorAction SilentlyContinue -ErrorVariable errors)
+        }
+        finally { $env:TMPDIR = $savedTmp }
+        $rows | Should -HaveCount 1
+        $rows[0].Status | Should -Be ([ZeroCopyPS.Engine.Measurement.MeasurementStatus]::Failed)
+        $rows[0].SkipReason | Should -BeLike '*source file*'
+        @($errors)[0].FullyQualifiedErrorId | Should -Be 'MeasurementSetupFailed,ZeroCopyPS.MeasureSocketCopyCommand'
+        Get-Content -LiteralPath $notAFolder | Should -Be 'a file where the temp folder should be'
+    }
+
+    It 'refuses <Mode> from <Source> with ModeNotForSource before measuring anything' -ForEach @(
+        @{ Source = 'Socket'; Mode = 'Sendfile' }
+        @{ Source = 'File'; Mode = 'Auto' }
+    ) {
+        $err = { Measure-SocketCopy -Source $Source -Mode $Mode -Size 1KB -Iterations 1 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be 'ModeNotForSource,ZeroCopyPS.MeasureSocketCopyCommand'
+        $err.Exception.Message | Should -BeLike "*-Mode $Mode*-Source $Source*"
     }
 }
 
@@ -136,8 +208,8 @@ Describe 'Measure-SocketCopy input errors' {
     }
 
     It 'rejects an unknown mode' {
-        $actual = Get-MeasureErrorId { Measure-SocketCopy -Mode Sendfile }
-        $actual | Should -BeLike '*,ZeroCopyPS.MeasureSocketCopyCommand'
+        $actual = Get-MeasureErrorId { Measure-SocketCopy -Mode Zerocopy }
+        $actual | Should -BeLike 'CannotConvertArgumentNoMessage,ZeroCopyPS.MeasureSocketCopyCommand'
     }
 
     It 'rejects zero iterations' {

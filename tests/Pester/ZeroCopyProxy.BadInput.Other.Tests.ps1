@@ -143,6 +143,14 @@ BeforeDiscovery {
         M Mode empty @() $V
         foreach ($t in @(@('malformed', 'Udp'), @('empty', ''), @('empty', $null), @('empty', @()), @('whitespace', ' '), @('whitespace', 'Tcp '), @('wildcard', '*'), @('wildcard', 'T*')
                 @('unicode', 'Ｔｃｐ'), @('type', $true), @('type', @{ Name = 'Tcp' }))) { M Transport $t[0] $t[1] $V }
+        # -Source: a name from a set (one value: an array is refused, not OR-ed into one).
+        foreach ($t in @(@('malformed', 'Disk'), @('empty', ''), @('empty', $null), @('whitespace', ' '), @('whitespace', 'File '), @('wildcard', '*'), @('wildcard', 'F*')
+                @('unicode', 'Ｆｉｌｅ'), @('type', $true), @('type', 1), @('type', @{ Name = 'File' }))) { M Source $t[0] $t[1] $V }
+        M Source type @('File', 'Socket') CannotConvertArgument
+        # A -Mode its -Source does not have: refused before anything is created or measured.
+        M Mode conflict $null ModeNotForSource -With @{ Mode = 'Sendfile' } -Says 'add -Source File'
+        M Mode conflict $null ModeNotForSource -With @{ Mode = @('Splice', 'Sendfile') } -Says 'Mode Sendfile cannot'
+        M Source conflict $null ModeNotForSource -With @{ Source = 'File'; Mode = 'Auto' } -Says 'Mode Auto cannot'
     )
 }
 

@@ -14,6 +14,14 @@ internal static unsafe class Libc
     [DllImport(Lib, SetLastError = true)]
     public static extern nint splice(int fdIn, long* offIn, int fdOut, long* offOut, nuint len, uint flags);
 
+    // Measure-SocketCopy -Source File: file → socket without a pipe of ours (sendfile), and the buffered
+    // baseline's positioned read (pread), so no copy depends on or moves the file's position.
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint sendfile(int fdOut, int fdIn, long* offset, nuint count);
+
+    [DllImport(Lib, SetLastError = true)]
+    public static extern nint pread(int fd, byte* buffer, nuint count, long offset);
+
     [DllImport(Lib, SetLastError = true)]
     public static extern int pipe2(int* fds, int flags);
 

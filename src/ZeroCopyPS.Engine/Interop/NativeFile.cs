@@ -4,7 +4,8 @@ namespace ZeroCopyPS.Engine.Interop;
 
 /// <summary>
 /// Path calls for Unix socket files: lstat (through statx, whose struct layout is the same on every
-/// architecture), unlink and chmod. Linux only; callers check <see cref="IsSupported"/>.
+/// architecture), unlink and chmod; and the read-only open of Measure-SocketCopy's source file.
+/// Linux only; callers check <see cref="IsSupported"/>.
 /// </summary>
 internal static unsafe class NativeFile
 {
@@ -59,6 +60,16 @@ internal static unsafe class NativeFile
     {
         fixed (byte* p = ToCString(path))
             return Libc.chmod(p, (uint)mode) == 0 ? 0 : Libc.LastErrno;
+    }
+
+    /// <summary>open(2) O_RDONLY | O_CLOEXEC: the descriptor in its handle, or null with the errno.</summary>
+    public static FileDescriptorHandle? OpenReadOnly(string path, out int errno)
+    {
+        int fd;
+        fixed (byte* p = ToCString(path))
+            fd = Libc.open(p, Flags.O_RDONLY | Flags.O_CLOEXEC);
+        errno = fd < 0 ? Libc.LastErrno : 0;
+        return fd < 0 ? null : new FileDescriptorHandle(fd);
     }
 
     private static byte[] ToCString(string path)

@@ -1,22 +1,26 @@
 namespace ZeroCopyPS.Engine.Measurement;
 
 /// <summary>
-/// What copying <see cref="SizeBytes"/> bytes from one loopback socket pair to another cost, per copy, for
-/// one (Mode, Transport, Size) of a Measure-SocketCopy run: the article's ns/op, B/op and more. Times,
+/// What copying <see cref="SizeBytes"/> bytes from one loopback socket pair (or from a file) to another pair
+/// cost, per copy, for one (Source, Mode, Transport, Size) of a Measure-SocketCopy run: the article's ns/op, B/op and more. Times,
 /// allocations, syscalls and CPU are of the copy alone (the timed part), averaged over
 /// <see cref="Iterations"/> counted copies; socket set-up and the warm-up copy are not counted.
 /// </summary>
 public sealed class SocketCopyMeasurement
 {
-    internal SocketCopyMeasurement(CopyMode mode, LoopbackTransport transport, long sizeBytes)
+    internal SocketCopyMeasurement(CopySource source, CopyMethod mode, LoopbackTransport transport, long sizeBytes)
     {
+        Source = source;
         Mode = mode;
         Transport = transport.ToString();
         SizeBytes = sizeBytes;
     }
 
-    /// <summary>The copy mode requested (Splice, Buffered or Auto).</summary>
-    public CopyMode Mode { get; }
+    /// <summary>Where the bytes came from: Socket (another loopback pair) or File (a page-cache-warm temp file).</summary>
+    public CopySource Source { get; }
+
+    /// <summary>The copy method requested: Splice, Buffered or Auto from a socket; Sendfile, Splice or Buffered from a file.</summary>
+    public CopyMethod Mode { get; }
 
     /// <summary>Tcp (127.0.0.1) or Unix (stream sockets in the temp folder).</summary>
     public string Transport { get; }
@@ -32,7 +36,7 @@ public sealed class SocketCopyMeasurement
     /// <summary>Why the measurement was skipped or failed; null when Completed.</summary>
     public string? SkipReason { get; internal set; }
 
-    /// <summary>What carried the bytes in every counted copy: Splice for a Splice measurement, Buffered for Buffered; Mixed for Auto.</summary>
+    /// <summary>What carried the bytes in every counted copy: the path named like the Mode (Splice, Buffered, Sendfile); Mixed for Auto.</summary>
     public CopyPath CopyPathUsed { get; internal set; }
 
     /// <summary>Mean time per copy in nanoseconds: the number to set beside Go's ns/op.</summary>
@@ -56,14 +60,14 @@ public sealed class SocketCopyMeasurement
     /// <summary>Managed bytes allocated by the copying thread per copy (mean, rounded down like Go's B/op).</summary>
     public long AllocatedBytesPerCopy { get; internal set; }
 
-    /// <summary>splice/read/write/poll calls per copy (mean).</summary>
+    /// <summary>splice/sendfile/read/pread/write/poll/shutdown calls per copy (mean).</summary>
     public double SyscallsPerCopy { get; internal set; }
 
     /// <summary>CPU time (user + system) of the copying thread per copy (mean); null where the thread CPU clock is unavailable.</summary>
     public TimeSpan? CpuTimePerCopy { get; internal set; }
 
     /// <summary>
-    /// For Splice (and Auto) rows: the Buffered mean time divided by this row's mean time, both measured in
+    /// For Splice, Sendfile and Auto rows: the Buffered mean time divided by this row's mean time, both measured in
     /// the same run, interleaved copy by copy. Above 1 means faster than Buffered. Null for Buffered rows
     /// and whenever Buffered was not measured (or did not complete) alongside.
     /// </summary>
@@ -71,6 +75,6 @@ public sealed class SocketCopyMeasurement
 
     public override string ToString() =>
         Status == MeasurementStatus.Completed
-            ? $"{Mode} {Transport} {SizeBytes} B: {NanosecondsPerCopy:F0} ns/copy, {AllocatedBytesPerCopy} B/copy"
-            : $"{Mode} {Transport} {SizeBytes} B: {Status} ({SkipReason})";
+            ? $"{Mode} {Source}→{Transport} {SizeBytes} B: {NanosecondsPerCopy:F0} ns/copy, {AllocatedBytesPerCopy} B/copy"
+            : $"{Mode} {Source}→{Transport} {SizeBytes} B: {Status} ({SkipReason})";
 }

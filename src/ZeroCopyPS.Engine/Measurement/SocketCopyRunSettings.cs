@@ -4,8 +4,9 @@ namespace ZeroCopyPS.Engine.Measurement;
 public sealed record SocketCopyRunSettings(
     IReadOnlyList<LoopbackTransport> Transports,
     IReadOnlyList<long> Sizes,
-    IReadOnlyList<CopyMode> Modes,
+    IReadOnlyList<CopyMethod> Modes,
     int Iterations,
     TimeSpan Duration,
     int PipeSizeBytes,
-    int BufferSizeBytes);
+    int BufferSizeBytes,
+    CopySource Source = CopySource.Socket);

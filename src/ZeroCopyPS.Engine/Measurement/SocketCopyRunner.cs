@@ -9,7 +9,10 @@ namespace ZeroCopyPS.Engine.Measurement;
 /// copy (src pair and dst pair, like setupServers), a writer thread pushes the bytes into the src pair and
 /// closes it, a reader thread drains the dst pair, and the timed part is SocketCopier.Copy(srcServer,
 /// dstClient) on the calling thread. The modes are interleaved copy by copy (alternating their order), so
-/// Splice and Buffered see the same machine state and the speedup compares like with like.
+/// Splice and Buffered see the same machine state and the speedup compares like with like. With
+/// <see cref="CopySource.File"/> the src pair and the writer give way to a <see cref="CopySourceFile"/> of the
+/// group's size (made, page-cache warm, before the group's first copy and deleted after its last), and the
+/// timed part is FileSocketCopier.Copy(file, dstClient): Go's io.Copy from an *os.File.
 /// </summary>
 public sealed class SocketCopyRunner : IDisposable
 {
@@ -18,7 +21,8 @@ public sealed class SocketCopyRunner : IDisposable
     private readonly SocketCopyRunSettings _settings;
     private readonly CancellationToken _cancellation;
     private readonly Action<string, int> _progress;
-    private readonly Dictionary<CopyMode, SocketCopier> _copiers = new();
+    private readonly Dictionary<CopyMethod, SocketCopier> _copiers = new();
+    private readonly Dictionary<CopyMethod, FileSocketCopier> _fileCopiers = new();
     private readonly PeerWorker _writer = new("Measure-SocketCopy writer");
     private readonly PeerWorker _reader = new("Measure-SocketCopy reader");
     private readonly byte[] _writeBuffer;
@@ -26,17 +30,24 @@ public sealed class SocketCopyRunner : IDisposable
 
     public SocketCopyRunner(SocketCopyRunSettings settings, Action<string, int> progress, CancellationToken cancellation)
     {
+        foreach (CopyMethod mode in settings.Modes)
+            if (!Supports(settings.Source, mode)) throw new ArgumentException($"A {settings.Source} source cannot be copied with {mode}.", nameof(settings));
         _settings = settings;
         _progress = progress;
         _cancellation = cancellation;
         // The article writes one 1 MiB zeroed message; chunks of at most 1 MiB do the same for any size.
-        _writeBuffer = new byte[(int)Math.Min(settings.Sizes.Max(), 1024 * 1024)];
+        _writeBuffer = settings.Source == CopySource.File ? Array.Empty<byte>() : new byte[(int)Math.Min(settings.Sizes.Max(), 1024 * 1024)];
     }
+
+    /// <summary>The methods each source can measure: sendfile(2) reads only from a file, Auto is the proxy's socket-to-socket mode.</summary>
+    public static bool Supports(CopySource source, CopyMethod method) => source == CopySource.File
+        ? method is CopyMethod.Sendfile or CopyMethod.Splice or CopyMethod.Buffered
+        : method is CopyMethod.Auto or CopyMethod.Splice or CopyMethod.Buffered;
 
     /// <summary>Why nothing can be measured in-process here, or null. The copier drives sockets with Linux system calls.</summary>
     public static string? UnsupportedReason =>
         OperatingSystem.IsLinux() ? null
-        : $"Measure-SocketCopy copies with the engine's Linux system calls (splice(2), read(2)/write(2), poll(2)); this is {RuntimeInformation.OSDescription}. Use -Endpoint to measure a running proxy instead.";
+        : $"Measure-SocketCopy copies with the engine's Linux system calls (splice(2), sendfile(2), read(2)/write(2), poll(2)); this is {RuntimeInformation.OSDescription}. Use -Endpoint to measure a running proxy instead.";
 
     /// <summary>Runs every (transport, size) group, yielding its measurements (one per mode) as soon as the group ends.</summary>
     public IEnumerable<SocketCopyMeasurement> Run(Action<MeasurementError> reportError)
@@ -59,7 +70,7 @@ public sealed class SocketCopyRunner : IDisposable
             {
                 foreach (long size in _settings.Sizes)
                 {
-                    var results = _settings.Modes.Select(mode => new SocketCopyMeasurement(mode, transport, size)).ToArray();
+                    var results = _settings.Modes.Select(mode => new SocketCopyMeasurement(_settings.Source, mode, transport, size)).ToArray();
                     if (setupError is not null || factory is null)
                     {
                         foreach (SocketCopyMeasurement m in results) { m.Status = MeasurementStatus.Skipped; m.SkipReason = setupError ?? "no socket factory"; }
@@ -80,8 +91,9 @@ public sealed class SocketCopyRunner : IDisposable
         int modes = results.Length;
         var samples = new CopySamples[modes];
         for (int m = 0; m < modes; m++) samples[m] = new CopySamples(_settings.Iterations);
+        using CopySourceFile? file = CreateSourceFile(size, samples, reportError);
 
-        string label = $"{factory.Transport} {ByteSizeText.Describe(size)}";
+        string label = $"{(file is null ? "" : "File → ")}{factory.Transport} {ByteSizeText.Describe(size)}";
         var clock = Stopwatch.StartNew();
         TimeSpan deadline = _settings.Duration * modes;
         long lastProgress = -1;
@@ -97,7 +109,7 @@ public sealed class SocketCopyRunner : IDisposable
                 int m = (iteration & 1) == 0 ? k : modes - 1 - k;   // alternate the order: no mode always goes first
                 if (samples[m].Failure is not null) continue;
                 anyRunning = true;
-                RunOne(factory, results[m].Mode, size, samples[m], counted: iteration >= 0, reportError);
+                RunOne(factory, results[m].Mode, size, file, samples[m], counted: iteration >= 0, reportError);
             }
             if (!anyRunning) break;
 
@@ -111,40 +123,55 @@ public sealed class SocketCopyRunner : IDisposable
             }
         }
 
-        for (int m = 0; m < modes; m++) samples[m].Summarise(results[m]);
-        SocketCopyMeasurement? buffered = results.FirstOrDefault(r => r.Mode == CopyMode.Buffered && r.Status == MeasurementStatus.Completed);
+        for (int m = 0; m < results.Length; m++) samples[m].Summarise(results[m]);
+        SocketCopyMeasurement? buffered = results.FirstOrDefault(r => r.Mode == CopyMethod.Buffered && r.Status == MeasurementStatus.Completed);
         if (buffered is not null)
         {
             foreach (SocketCopyMeasurement r in results)
-                if (r.Mode != CopyMode.Buffered && r.Status == MeasurementStatus.Completed && r.NanosecondsPerCopy > 0)
+                if (r.Mode != CopyMethod.Buffered && r.Status == MeasurementStatus.Completed && r.NanosecondsPerCopy > 0)
                     r.SpeedupOverBuffered = Math.Round(buffered.NanosecondsPerCopy / r.NanosecondsPerCopy, 3);
         }
     }
 
-    private void RunOne(LoopbackSocketPairs factory, CopyMode mode, long size, CopySamples samples, bool counted, Action<MeasurementError> reportError)
+    // A file source's file, or null (for a socket source, or with every sample failed when the temp folder refuses).
+    private CopySourceFile? CreateSourceFile(long size, CopySamples[] samples, Action<MeasurementError> reportError)
     {
-        SocketCopier copier = GetCopier(mode);
+        if (_settings.Source != CopySource.File) return null;
+        try
+        {
+            return CopySourceFile.Create(size);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (CopySamples s in samples) s.Fail(MeasurementStatus.Failed, $"Could not create the {size}-byte source file in the temp folder: {e.Message}");
+            reportError(new MeasurementError(e, MeasurementFailure.SetupFailed, $"File {size}"));
+            return null;
+        }
+    }
+
+    private void RunOne(LoopbackSocketPairs factory, CopyMethod mode, long size, CopySourceFile? file, CopySamples samples, bool counted, Action<MeasurementError> reportError)
+    {
         Socket? srcClient = null, srcServer = null, dstClient = null, dstServer = null;
         try
         {
-            (srcClient, srcServer) = factory.CreatePair();
+            if (file is null) (srcClient, srcServer) = factory.CreatePair();
             (dstClient, dstServer) = factory.CreatePair();
-            Socket writerSocket = srcClient, readerSocket = dstServer;
-            _writer.Start(() => Write(writerSocket, size));
+            Socket readerSocket = dstServer;
+            if (srcClient is { } writerSocket) _writer.Start(() => Write(writerSocket, size));
             _reader.Start(() => Drain(readerSocket));
 
             // The timed part: nothing but the copy between the three clock reads.
             bool cpu = ThreadCpuClock.TryGetCurrentThreadCpuTime(out long cpuBefore);
             long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
-            SocketCopyResult result = copier.Copy(srcServer, dstClient, _cancellation);
+            SocketCopyResult result = file is null ? GetCopier(mode).Copy(srcServer!, dstClient, _cancellation) : GetFileCopier(mode).Copy(file, dstClient, _cancellation);
             long elapsed = Stopwatch.GetTimestamp() - start;
             long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
             cpu = cpu & ThreadCpuClock.TryGetCurrentThreadCpuTime(out long cpuAfter);
 
             if (!_reader.Wait(PeerTimeout) || !_writer.Wait(PeerTimeout))
                 throw new TimeoutException($"The reader or writer peer did not finish within {PeerTimeout.TotalSeconds} s after the copy.");
-            if (_writer.Error is { } writeError) throw new IOException($"The writer failed: {writeError.Message}", writeError);
+            if (srcClient is not null && _writer.Error is { } writeError) throw new IOException($"The writer failed: {writeError.Message}", writeError);
             if (_reader.Error is { } readError) throw new IOException($"The reader failed: {readError.Message}", readError);
             if (result.Bytes != size || _reader.Result != size)
                 throw new IOException($"Copied {result.Bytes} and received {_reader.Result} bytes of {size}.");
@@ -159,8 +186,9 @@ public sealed class SocketCopyRunner : IDisposable
         }
         catch (Exception e) when (e is SocketException or IOException or TimeoutException or InvalidOperationException)
         {
-            samples.Fail(MeasurementStatus.Failed, $"{mode} copy of {size} bytes over {factory.Transport} failed: {e.Message}");
-            reportError(new MeasurementError(e, MeasurementFailure.CopyFailed, $"{mode} {factory.Transport} {size}"));
+            string from = file is null ? "" : " from a file";
+            samples.Fail(MeasurementStatus.Failed, $"{mode} copy of {size} bytes{from} over {factory.Transport} failed: {e.Message}");
+            reportError(new MeasurementError(e, MeasurementFailure.CopyFailed, $"{mode}{(file is null ? "" : " File")} {factory.Transport} {size}"));
         }
         finally
         {
@@ -174,10 +202,11 @@ public sealed class SocketCopyRunner : IDisposable
         }
     }
 
-    private static bool ExpectedPath(CopyMode mode, CopyPath path) => mode switch
+    private static bool ExpectedPath(CopyMethod mode, CopyPath path) => mode switch
     {
-        CopyMode.Splice => path == CopyPath.Splice,
-        CopyMode.Buffered => path == CopyPath.Buffered,
+        CopyMethod.Splice => path == CopyPath.Splice,
+        CopyMethod.Buffered => path == CopyPath.Buffered,
+        CopyMethod.Sendfile => path == CopyPath.Sendfile,
         _ => path is CopyPath.Splice or CopyPath.Mixed or CopyPath.Buffered,
     };
 
@@ -198,10 +227,17 @@ public sealed class SocketCopyRunner : IDisposable
         return total;
     }
 
-    private SocketCopier GetCopier(CopyMode mode)
+    private SocketCopier GetCopier(CopyMethod mode)
     {
         if (!_copiers.TryGetValue(mode, out SocketCopier? copier))
-            _copiers[mode] = copier = new SocketCopier(mode, _settings.PipeSizeBytes, _settings.BufferSizeBytes);
+            _copiers[mode] = copier = new SocketCopier((CopyMode)mode, _settings.PipeSizeBytes, _settings.BufferSizeBytes);
+        return copier;
+    }
+
+    private FileSocketCopier GetFileCopier(CopyMethod mode)
+    {
+        if (!_fileCopiers.TryGetValue(mode, out FileSocketCopier? copier))
+            _fileCopiers[mode] = copier = new FileSocketCopier(mode, _settings.PipeSizeBytes, _settings.BufferSizeBytes);
         return copier;
     }
 
@@ -210,5 +246,6 @@ public sealed class SocketCopyRunner : IDisposable
         _writer.Dispose();
         _reader.Dispose();
         foreach (SocketCopier copier in _copiers.Values) copier.Dispose();
+        foreach (FileSocketCopier copier in _fileCopiers.Values) copier.Dispose();
     }
 }

@@ -8,8 +8,10 @@ namespace ZeroCopyPS;
 /// Answers "is zero-copy faster on this kernel and workload?" with numbers. The default parameter set
 /// reproduces the benchmark of "net.TCPConn Zero-Copy" in-process: for each transport, size and copy mode
 /// it copies the bytes between two fresh loopback socket pairs with the proxy's own relay code and
-/// reports time, allocations, syscalls and CPU per copy. The Endpoint set measures a running endpoint
-/// (a proxy in front of an echo server): bulk throughput and small-message round-trip latency.
+/// reports time, allocations, syscalls and CPU per copy; with -Source File it sends a page-cache-warm temp
+/// file to a socket instead (sendfile, splice through a pipe, or pread/write: the article's footnote). The
+/// Endpoint set measures a running endpoint (a proxy in front of an echo server): bulk throughput and
+/// small-message round-trip latency.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "SocketCopy", DefaultParameterSetName = CopySet, HelpUri = HelpUris.MeasureSocketCopy)]
 [OutputType(typeof(SocketCopyMeasurement), ParameterSetName = new[] { CopySet })]
@@ -22,6 +24,12 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     private const int ProgressActivityId = 0x5a43;
     private const double MaxDurationSeconds = 24 * 3_600;
 
+    // 1 MiB, not the kernel's 64 KiB: a bulk copy's pipe as the proxy runs it with -PipeSize 1MB, and the
+    // largest pipe the default pipe-max-size gives every user. With the 64 KiB pipe, 1 MiB Splice against
+    // Buffered over TCP came out 0.83-1.57x from run to run here; with 1 MiB, 0.99-1.42x and a steady
+    // 36-46 % less CPU for the copier (docs/benchmarks.md, "Pipe size").
+    private const long DefaultPipeSizeBytes = 1L << 20;
+
     private readonly CancellationTokenSource _stopping = new();
     private long _lastProgressTicks;
 
@@ -32,10 +40,20 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public long[] Size { get; set; } = { 1L << 20 };
 
-    /// <summary>Copy modes to measure. Splice and Buffered by default; Auto is the proxy's default mode.</summary>
+    /// <summary>Where the bytes come from: Socket (a second loopback pair; the default) or File (a temp file of each -Size, created, read once and deleted by the cmdlet).</summary>
+    // A name from a set, like -Transport: an enum parameter would silently OR an array of names into one value.
+    [Parameter(ParameterSetName = CopySet)]
+    [ValidateSet(nameof(CopySource.Socket), nameof(CopySource.File))]
+    [ValidateNotNullOrEmpty]
+    public string Source { get; set; } = nameof(CopySource.Socket);
+
+    /// <summary>
+    /// Copy methods to measure. From a socket: Splice and Buffered by default; Auto is the proxy's default mode.
+    /// From a file: Sendfile, Splice and Buffered by default.
+    /// </summary>
     [Parameter(ParameterSetName = CopySet)]
     [ValidateNotNullOrEmpty]
-    public CopyMode[] Mode { get; set; } = { CopyMode.Splice, CopyMode.Buffered };
+    public CopyMethod[] Mode { get; set; } = Array.Empty<CopyMethod>();
 
     /// <summary>Tcp (127.0.0.1) and/or Unix (stream sockets in the temp folder).</summary>
     [Parameter(ParameterSetName = CopySet)]
@@ -48,11 +66,11 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
     [ValidateRange(1, 1_000_000)]
     public int Iterations { get; set; } = 200;
 
-    /// <summary>Pipe capacity for Splice (F_SETPIPE_SZ); 0 keeps the kernel default (64 KiB). The proxy's limits.</summary>
+    /// <summary>Pipe capacity for Splice (F_SETPIPE_SZ): 1 MiB by default; 0 keeps the kernel default (64 KiB). The proxy's limits.</summary>
     [Parameter(ParameterSetName = CopySet)]
     [ByteSizeTransformation]
     [ValidateByteSize(0, ProxyOptionLimits.PipeSizeBytesMaximum)]
-    public long PipeSize { get; set; }
+    public long PipeSize { get; set; } = DefaultPipeSizeBytes;
 
     /// <summary>User-space buffer for Buffered (the proxy's default is 64 KiB; Go's io.Copy uses 32 KiB).</summary>
     [Parameter(ParameterSetName = CopySet)]
@@ -114,21 +132,29 @@ public sealed class MeasureSocketCopyCommand : PSCmdlet, IDisposable
 
     private void MeasureCopies()
     {
+        CopySource source = Enum.Parse<CopySource>(Source, ignoreCase: true);
+        CopyMethod[] modes = Mode.Length > 0 ? Mode.Distinct().ToArray()
+            : source == CopySource.File ? new[] { CopyMethod.Sendfile, CopyMethod.Splice, CopyMethod.Buffered }
+            : new[] { CopyMethod.Splice, CopyMethod.Buffered };
+        CopyMethod[] unfit = modes.Where(m => !SocketCopyRunner.Supports(source, m)).ToArray();
+        if (unfit.Length > 0) ThrowTerminatingError(MeasureSocketCopyErrors.ModeNotForSource(unfit, source));
+
         var settings = new SocketCopyRunSettings(
             Transport.Select(t => Enum.Parse<LoopbackTransport>(t, ignoreCase: true)).Distinct().ToArray(),
             Size.Distinct().ToArray(),
-            Mode.Distinct().ToArray(),
+            modes,
             Iterations,
             Duration,
             (int)PipeSize,
-            (int)BufferSize);
-        WriteVerbose($"Measuring {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
+            (int)BufferSize,
+            source);
+        WriteVerbose($"Measuring {source} → socket, {string.Join(", ", settings.Modes)} x {string.Join(", ", settings.Sizes)} bytes x {string.Join(", ", settings.Transports)}: {Iterations} copies each, at most {Duration} per case.");
 
         using var runner = new SocketCopyRunner(settings, Progress, _stopping.Token);
         foreach (SocketCopyMeasurement measurement in runner.Run(error => WriteError(MeasureSocketCopyErrors.FromMeasurement(error))))
         {
             if (measurement.Status == MeasurementStatus.Skipped)
-                WriteVerbose($"{measurement.Mode} {measurement.Transport} {measurement.SizeBytes} B skipped: {measurement.SkipReason}");
+                WriteVerbose($"{measurement.Mode} {measurement.Source} → {measurement.Transport} {measurement.SizeBytes} B skipped: {measurement.SkipReason}");
             WriteObject(measurement);
         }
     }

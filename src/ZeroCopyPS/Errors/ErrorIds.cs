@@ -74,4 +74,5 @@ internal static class ErrorIds
     public const string EndpointMeasurementFailed = "EndpointMeasurementFailed";
     public const string SocketCopyFailed = "SocketCopyFailed";
     public const string MeasurementSetupFailed = "MeasurementSetupFailed";
+    public const string ModeNotForSource = "ModeNotForSource";
 }

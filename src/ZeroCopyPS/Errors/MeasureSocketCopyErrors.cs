@@ -26,6 +26,18 @@ internal static class MeasureSocketCopyErrors
         return ErrorRecords.Create(error, id, category, endpoint, $"-Endpoint '{EndpointArgument.Show(endpoint)}': {error.Message}", action);
     }
 
+    // Sendfile with a socket source, or Auto with a file source: refused before anything is measured.
+    public static ErrorRecord ModeNotForSource(IReadOnlyCollection<CopyMethod> modes, CopySource source)
+    {
+        string reason = source == CopySource.File
+            ? "Auto is the proxy's socket-to-socket mode; from a file measure Sendfile, Splice or Buffered"
+            : "sendfile(2) sends from a file, never from a socket; add -Source File to measure it";
+        return ErrorRecords.Create(
+            new ArgumentException($"-Mode {string.Join(", ", modes)} cannot be measured with -Source {source}: {reason}."),
+            ErrorIds.ModeNotForSource, ErrorCategory.InvalidArgument, modes.ToArray(),
+            recommendedAction: "-Source Socket takes -Mode Splice, Buffered or Auto; -Source File takes -Mode Sendfile, Splice or Buffered.");
+    }
+
     // MeasurementSetupFailed: the pairs could not be made, typically out of descriptors or ports; SocketCopyFailed: a copy failed.
     public static ErrorRecord FromMeasurement(MeasurementError error) => error.Failure == MeasurementFailure.SetupFailed
         ? ErrorRecords.Create(error.Exception, ErrorIds.MeasurementSetupFailed, ErrorCategory.ResourceUnavailable, error.Target)
