@@ -279,6 +279,12 @@ Describe 'Client allow and deny rules' {
             $record.BytesClientToTarget | Should -Be 0
             $sink.Accepted | Should -Be 0
             (Get-ZeroCopyProxy -Id $job.Id).DeniedConnections | Should -Be 1
+            # The error goes to the job's error stream beside the record, not before it: it may come a moment later.
+            Wait-TestCondition -TimeoutSeconds 10 -Because 'the ClientDenied error record' -Condition {
+                $null = Receive-Job $job -ErrorAction SilentlyContinue -ErrorVariable more
+                foreach ($e in $more) { $script:receivedErrors.Add($e) }
+                $receivedErrors.Count -ge 1
+            }
             @($receivedErrors) | Should -HaveCount 1
             $receivedErrors[0].FullyQualifiedErrorId | Should -BeLike 'ClientDenied*'
         }
