@@ -98,8 +98,9 @@ listen peer
         }
         default {
             $mode = $Kind -replace '^zerocopyps-', '' -replace '-pipe1m$', ''
-            $pipeSize = if ($Kind -like '*-pipe1m') { $script:PipeBytes } else { 0 }   # 0: the engine's default
-            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $Run.LoadGen -Arguments @('proxy', '--target', $Target, '--mode', $mode, '--pipe-size', "$pipeSize", '--lifetime', '900') @track
+            # Only the "-pipe1m" rows name a pipe size; the others run at the engine's default (adaptive pipes up to 1 MiB).
+            $pipeArguments = if ($Kind -like '*-pipe1m') { @('--pipe-size', "$script:PipeBytes") } else { @() }
+            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $Run.LoadGen -Arguments (@('proxy', '--target', $Target, '--mode', $mode) + $pipeArguments + @('--lifetime', '900')) @track
             $endpoint = Wait-TrackedLine $tracked 'LISTENING' 20
         }
     }
