@@ -149,6 +149,21 @@ public class FileSocketCopierTests
             File.Delete(foreign);
             Directory.Delete(second.DirectoryPath);
         }
+
+        // A file put in the source file's own place (another inode at its path) is not its file: it stays.
+        var third = CopySourceFile.Create(10);
+        File.Delete(third.FilePath);
+        File.WriteAllText(third.FilePath, "someone else's");
+        try
+        {
+            third.Dispose();
+            Assert.Equal("someone else's", File.ReadAllText(third.FilePath));
+        }
+        finally
+        {
+            File.Delete(third.FilePath);
+            Directory.Delete(third.DirectoryPath);
+        }
     }
 
     [Fact]

@@ -9,16 +9,19 @@ namespace ZeroCopyPS.Engine.Measurement;
 /// Directory.CreateTempSubdirectory (a unique name, mode 0700), the file is created with FileMode.CreateNew
 /// (O_CREAT | O_EXCL), flushed to the device so no write-back runs during the timed copies, and read back once
 /// so every copy starts with the page cache warm. Dispose closes the descriptor and deletes exactly what
-/// this object created: the file, then the (then empty) directory, never anything else.
+/// this object created: the file, only while the path still holds the very inode it made (a file put in its
+/// place is left alone), then the directory if it is empty, never anything else.
 /// </summary>
 public sealed class CopySourceFile : IDisposable
 {
     private const int ChunkBytes = 1024 * 1024;
     private readonly FileDescriptorHandle _handle;
+    private readonly FileIdentity _created;
     private bool _disposed;
 
-    private CopySourceFile(string directory, string path, long lengthBytes, FileDescriptorHandle handle)
+    private CopySourceFile(string directory, string path, long lengthBytes, FileDescriptorHandle handle, FileIdentity created)
     {
+        _created = created;
         DirectoryPath = directory;
         FilePath = path;
         LengthBytes = lengthBytes;
@@ -44,17 +47,19 @@ public sealed class CopySourceFile : IDisposable
         string directory = Directory.CreateTempSubdirectory("zcps-measure-").FullName;
         string path = Path.Combine(directory, $"source-{lengthBytes}.bin");
         FileDescriptorHandle? handle = null;
+        FileIdentity? created = null;
         try
         {
-            Fill(path, lengthBytes, seed);
+            Fill(path, lengthBytes, seed, out created);
             handle = NativeFile.OpenReadOnly(path, out int errno)
                 ?? throw new IOException($"open(2) of the measurement file '{path}' failed: {new NativeCallException("open", errno).Message}");
-            return new CopySourceFile(directory, path, lengthBytes, handle);
+            return new CopySourceFile(directory, path, lengthBytes, handle,
+                created ?? throw new IOException($"The measurement file '{path}' is not the regular file just created."));
         }
         catch
         {
             handle?.Dispose();
-            Remove(directory, path);
+            Remove(directory, path, created);
             throw;
         }
     }
@@ -66,12 +71,15 @@ public sealed class CopySourceFile : IDisposable
         return System.Security.Cryptography.SHA256.HashData(stream);
     }
 
-    private static void Fill(string path, long lengthBytes, int seed)
+    private static void Fill(string path, long lengthBytes, int seed, out FileIdentity? created)
     {
+        created = null;
         var random = new Random(seed);
         byte[] chunk = new byte[(int)Math.Min(ChunkBytes, Math.Max(lengthBytes, 1))];
         using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0))
         {
+            // CreateNew succeeded: this inode is ours (the directory is new and 0700), and only it may be removed.
+            if (NativeFile.Lstat(path, out FileIdentity identity, out _) == FileKind.RegularFile) created = identity;
             for (long left = lengthBytes; left > 0;)
             {
                 int n = (int)Math.Min(chunk.Length, left);
@@ -86,11 +94,10 @@ public sealed class CopySourceFile : IDisposable
         }
     }
 
-    private static void Remove(string directory, string path)
+    private static void Remove(string directory, string path, FileIdentity? created)
     {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        if (created is { } ours && NativeFile.Lstat(path, out FileIdentity now, out _) == FileKind.RegularFile && now == ours)
+            NativeFile.Unlink(path);
         try { Directory.Delete(directory, recursive: false); }   // only when empty: never what someone else put there
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
@@ -101,6 +108,6 @@ public sealed class CopySourceFile : IDisposable
         if (_disposed) return;
         _disposed = true;
         _handle.Dispose();
-        Remove(DirectoryPath, FilePath);
+        Remove(DirectoryPath, FilePath, _created);
     }
 }
