@@ -18,6 +18,16 @@ function Write-SuiteLine($Result, [Diagnostics.Stopwatch] $Clock, [string] $Log)
     Write-Host $line
 }
 
+# A failed .trx result as "name: first 300 characters of its message", so the summary says why.
+function Format-TrxFailure([Xml.XmlElement] $Result) {
+    $name = $Result.GetAttribute('testName')
+    $node = $Result.SelectSingleNode(".//*[local-name()='ErrorInfo']/*[local-name()='Message']")
+    if (-not $node) { return $name }
+    $message = ($node.InnerText -replace '\s+', ' ').Trim()
+    if ($message.Length -gt 300) { $message = $message.Substring(0, 300) + '...' }
+    if ($message) { "${name}: $message" } else { $name }
+}
+
 function Invoke-XunitSuite {
     param([Parameter(Mandatory)] [string] $Solution, [Parameter(Mandatory)] [string] $ResultsDir, [string] $Configuration = 'Release', [string] $Filter)
     Write-Host '==> xunit (dotnet test)'
@@ -46,7 +56,7 @@ function Invoke-XunitSuite {
                 'Passed'       { $result.Passed++ }
                 'NotExecuted'  { $result.Skipped++ }   # xunit Skip = "..." ends up here
                 'Inconclusive' { $result.Skipped++ }
-                default        { $result.Failed++; $failed.Add($r.GetAttribute('testName')) }  # Failed, Error, Timeout, Aborted...
+                default        { $result.Failed++; $failed.Add((Format-TrxFailure $r)) }  # Failed, Error, Timeout, Aborted...
             }
         }
     }
@@ -166,7 +176,7 @@ function Write-TestSummary($Suites, [TimeSpan] $Elapsed) {
     $skipped = ($Suites | Measure-Object -Property Skipped -Sum).Sum
     Write-Host ''
     Write-Host ('==> Test summary ({0:N0} min {1:N0} s)' -f [math]::Floor($Elapsed.TotalMinutes), $Elapsed.Seconds)
-    # The first 40 failed tests by name; the suite's log has every one with its message.
+    # The first 40 failed tests by name, each with the start of its message; the suite's log has all of it.
     $names = @(foreach ($s in $Suites) { foreach ($name in $s.FailedNames) { "  FAILED ($($s.Suite)): $name" } })
     $names | Select-Object -First 40 | ForEach-Object { Write-Host $_ }
     if ($names.Count -gt 40) { Write-Host "  ... and $($names.Count - 40) more (see the logs)" }

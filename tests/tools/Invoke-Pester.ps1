@@ -77,7 +77,13 @@ $summary = [ordered]@{
     failedBlocks     = [int]$run.FailedBlocksCount
     failedContainers = [int]$run.FailedContainersCount
     failedNames      = @(
-        @($run.Failed | ForEach-Object { $_.ExpandedPath })
+        # With the first 300 characters of the failure's message: the CI record then says why, not only what.
+        @($run.Failed | ForEach-Object {
+            $message = @($_.ErrorRecord | ForEach-Object { $_.Exception.Message }) -join ' | '
+            $message = ($message -replace '\s+', ' ').Trim()
+            if ($message.Length -gt 300) { $message = $message.Substring(0, 300) + '...' }
+            if ($message) { "$($_.ExpandedPath): $message" } else { $_.ExpandedPath }
+        })
         @($run.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block)" })
         @($run.FailedContainers | ForEach-Object { "$($_.Item) (file)" })
     )
