@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using ZeroCopyPS.Engine.Interop;
 
 namespace ZeroCopyPS.Engine.Measurement;
 
@@ -8,19 +8,9 @@ namespace ZeroCopyPS.Engine.Measurement;
 /// so it can bracket a copy without disturbing what it measures. Linux only; elsewhere
 /// <see cref="IsSupported"/> is false and <see cref="TryGetCurrentThreadCpuTime"/> returns false.
 /// </summary>
-public static class ThreadCpuClock
+public static unsafe class ThreadCpuClock
 {
     private const int CLOCK_THREAD_CPUTIME_ID = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime", SetLastError = true)]
-    private static extern int clock_gettime(int clockId, out TimeSpec time);
 
     /// <summary>True when the per-thread CPU clock can be read here (64-bit Linux).</summary>
     public static bool IsSupported { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess && Probe();
@@ -30,8 +20,10 @@ public static class ThreadCpuClock
     {
         nanoseconds = 0;
         if (!IsSupported) return false;
-        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, out TimeSpec time) != 0) return false;
-        nanoseconds = time.Seconds * 1_000_000_000L + time.Nanoseconds;
+        // struct timespec on 64-bit Linux: seconds, nanoseconds, a long each.
+        long* time = stackalloc long[2];
+        if (Libc.clock_gettime(CLOCK_THREAD_CPUTIME_ID, time) != 0) return false;
+        nanoseconds = time[0] * 1_000_000_000L + time[1];
         return true;
     }
 
@@ -39,7 +31,8 @@ public static class ThreadCpuClock
     {
         try
         {
-            return clock_gettime(CLOCK_THREAD_CPUTIME_ID, out _) == 0;
+            long* time = stackalloc long[2];
+            return Libc.clock_gettime(CLOCK_THREAD_CPUTIME_ID, time) == 0;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
