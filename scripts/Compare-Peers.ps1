@@ -49,7 +49,14 @@ Idle connections opened through each proxy for the memory figure.
 
 .PARAMETER Peer
 Which rows to run, in this order (default: all). Names: direct, haproxy-splice, haproxy-splice-pipe1m,
-haproxy, socat, go, zerocopyps-auto, zerocopyps-auto-pipe1m, zerocopyps-splice, zerocopyps-buffered.
+haproxy, socat, go, zerocopyps-auto, zerocopyps-auto-pipe1m, zerocopyps-splice, zerocopyps-buffered; and
+zerocopyps-candidate with -CandidateBuild.
+
+.PARAMETER CandidateBuild
+A folder holding another build of benchmarks/ZeroCopyPS.LoadGen (an executable ZeroCopyPS.LoadGen), say
+of a change under test: it runs as one more row, zerocopyps-candidate (Auto mode, default pipes), beside
+this checkout's zerocopyps-auto, in the same interleaved rounds. How a change to the relay is judged one
+at a time (docs/benchmarks.md, "Hot path: one change at a time").
 
 .PARAMETER OutputPath
 Folder for results.json, results.md and peers.svg (created if missing). Default: none (tables on the
@@ -63,6 +70,12 @@ Never call apt-get; peers whose tools are missing are not run.
 
 .EXAMPLE
 dotnet tool restore; dotnet pwsh -NoProfile -File scripts/Compare-Peers.ps1 -OutputPath out/bench/peers
+
+.EXAMPLE
+git worktree add ../zcps-change my-branch; dotnet build ../zcps-change/benchmarks/ZeroCopyPS.LoadGen -c Release -o out/candidate
+dotnet pwsh -NoProfile -File scripts/Compare-Peers.ps1 -Peer zerocopyps-auto,zerocopyps-candidate,haproxy-splice-pipe1m -CandidateBuild out/candidate -Rounds 10
+
+This checkout against my-branch (and HAProxy on equal pipes for scale), ten rounds.
 #>
 [CmdletBinding()]
 param(
@@ -75,6 +88,7 @@ param(
     # pwsh -File hands "a,b" over as one string: split below, then checked against the known names.
     # Default: every known peer (Get-KnownPeer in peers/Peers.psm1).
     [string[]] $Peer,
+    [string] $CandidateBuild,
     [string] $OutputPath,
     [string] $ChartPath,
     [switch] $SkipInstall
@@ -87,7 +101,12 @@ $ProgressPreference = 'SilentlyContinue'
 Import-Module (Join-Path $PSScriptRoot 'ZeroCopyPS.Scripts.psm1') -Force
 foreach ($part in 'Peers', 'Workloads', 'PeerReport', 'PeerChart') { Import-Module (Join-Path $PSScriptRoot "peers/$part.psm1") -Force }
 
-$KnownPeers = Get-KnownPeer
+$KnownPeers = @(Get-KnownPeer)
+if ($CandidateBuild) {
+    $CandidateBuild = Join-Path (Resolve-Path -LiteralPath $CandidateBuild).Path 'ZeroCopyPS.LoadGen'
+    if (-not (Test-Path -LiteralPath $CandidateBuild -PathType Leaf)) { throw "-CandidateBuild: no ZeroCopyPS.LoadGen in that folder ($CandidateBuild)." }
+    $KnownPeers += 'zerocopyps-candidate'
+}
 $RepoRoot = Split-Path -Parent $PSScriptRoot
 # The pipelined workload: 50 connections with 16 requests of 30 bytes in flight on each (redis-benchmark -P 16's shape).
 $Pipeline = [ordered]@{ Connections = 50; Depth = 16; Size = 30 }
@@ -101,7 +120,7 @@ foreach ($p in $Peer) {
 $Run = [pscustomobject]@{
     Work = Join-Path ([IO.Path]::GetTempPath()) "zcps-peers-$PID"
     Started = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
-    LoadGen = $null; GoProxy = $null
+    LoadGen = $null; GoProxy = $null; CandidateLoadGen = $CandidateBuild
     ClockTicksPerSecond = 100   # USER_HZ; checked below with getconf where available
 }
 

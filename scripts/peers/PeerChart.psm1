@@ -32,6 +32,7 @@ function Get-PeerColour([string] $Peer) {
         'zerocopyps-auto-pipe1m' { '#f28e2b' }
         'zerocopyps-splice' { '#edae49' }
         'zerocopyps-buffered' { '#e9c46a' }
+        'zerocopyps-candidate' { '#8e44ad' }
         'haproxy-splice' { '#00798c' }
         'haproxy-splice-pipe1m' { '#30638e' }
         'haproxy' { '#7fb7be' }

@@ -97,10 +97,12 @@ listen peer
             $endpoint = Wait-TrackedLine $tracked 'LISTENING' 20
         }
         default {
-            $mode = $Kind -replace '^zerocopyps-', '' -replace '-pipe1m$', ''
+            # zerocopyps-candidate: another build (-CandidateBuild), at the defaults, like zerocopyps-auto.
+            $loadGen = if ($Kind -eq 'zerocopyps-candidate') { $Run.CandidateLoadGen } else { $Run.LoadGen }
+            $mode = $Kind -replace '^zerocopyps-', '' -replace '-pipe1m$', '' -replace '^candidate$', 'auto'
             # Only the "-pipe1m" rows name a pipe size; the others run at the engine's default (adaptive pipes up to 1 MiB).
             $pipeArguments = if ($Kind -like '*-pipe1m') { @('--pipe-size', "$script:PipeBytes") } else { @() }
-            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $Run.LoadGen -Arguments (@('proxy', '--target', $Target, '--mode', $mode) + $pipeArguments + @('--lifetime', '900')) @track
+            $tracked = Start-TrackedProcess -Name "$Kind-$Tag" -File $loadGen -Arguments (@('proxy', '--target', $Target, '--mode', $mode) + $pipeArguments + @('--lifetime', '900')) @track
             $endpoint = Wait-TrackedLine $tracked 'LISTENING' 20
         }
     }

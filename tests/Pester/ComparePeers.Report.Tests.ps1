@@ -64,4 +64,10 @@ Describe 'Compare-Peers report' {
         ($svg.svg.text | Where-Object { $_.'#text' -eq 'direct' }) | Should -BeNullOrEmpty
         ($svg.svg.text | Where-Object { $_.'#text' -like '1,500 ×1.25*' }) | Should -Not -BeNullOrEmpty
     }
+
+    It 'refuses a -CandidateBuild folder without a load generator before it starts anything' {
+        $script = Join-Path $PSScriptRoot '../../scripts/Compare-Peers.ps1'
+        $empty = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'no-build')
+        { & $script -CandidateBuild $empty.FullName -SkipInstall } | Should -Throw '*-CandidateBuild: no ZeroCopyPS.LoadGen in that folder*'
+    }
 }
