@@ -95,9 +95,11 @@ public class FaultGateTests
         Assert.Equal(0, gate.ReadAllowance(T0, 1000));
         Assert.Equal(0, gate.WriteAllowance(T0, 1000));
         Assert.Equal(long.MaxValue, gate.NextReadMs(T0));
-        Assert.Equal(T0 + 2000, gate.NextDueMs);
-        Assert.Equal(FaultEnd.None, gate.Due(T0 + 1999, queueEmpty: true, out _));
-        Assert.Equal(FaultEnd.Reset, gate.Due(T0 + 2000, queueEmpty: true, out string? text));
+        // One clock tick later than asked, never early (the engines' clock may lag by a tick).
+        long dueMs = T0 + 2000 + DirectionFaults.ClockTickMilliseconds;
+        Assert.Equal(dueMs, gate.NextDueMs);
+        Assert.Equal(FaultEnd.None, gate.Due(dueMs - 1, queueEmpty: true, out _));
+        Assert.Equal(FaultEnd.Reset, gate.Due(dueMs, queueEmpty: true, out string? text));
         Assert.Contains("'f'", text);
 
         gate.SetFaults([], T0 + 500); // removed: the flow resumes
@@ -126,9 +128,9 @@ public class FaultGateTests
         var gate = new DirectionFaults(clientToTarget: true, seed: 1);
         gate.SetFaults([], T0);
         gate.SetFaults([Fault(FaultKind.ResetAfter) with { After = TimeSpan.FromSeconds(1) }], T0 + 5000);
-        Assert.Equal(T0 + 6000, gate.NextDueMs);
+        Assert.Equal(T0 + 6000 + DirectionFaults.ClockTickMilliseconds, gate.NextDueMs);
         gate.SetFaults([Fault(FaultKind.ResetAfter) with { After = TimeSpan.FromSeconds(1) }], T0 + 5500); // looked at again: same start
-        Assert.Equal(T0 + 6000, gate.NextDueMs);
+        Assert.Equal(T0 + 6000 + DirectionFaults.ClockTickMilliseconds, gate.NextDueMs);
         Assert.Equal(FaultEnd.Reset, Gate(Fault(FaultKind.ResetAfter)).Due(T0, queueEmpty: false, out _));
     }
 

@@ -89,8 +89,8 @@ internal sealed class DirectionFaults
                 case FaultKind.Stall:
                     _stalled = true;
                     _stallName ??= fault.Name;
-                    if (fault.CloseAfter > TimeSpan.Zero && start.StartMs + (long)fault.CloseAfter.TotalMilliseconds < _stallResetMs)
-                        (_stallResetMs, _stallName) = (start.StartMs + (long)fault.CloseAfter.TotalMilliseconds, fault.Name);
+                    if (fault.CloseAfter > TimeSpan.Zero && NotBefore(start.StartMs, fault.CloseAfter) < _stallResetMs)
+                        (_stallResetMs, _stallName) = (NotBefore(start.StartMs, fault.CloseAfter), fault.Name);
                     break;
                 case FaultKind.ResetAfter:
                     if (fault.Bytes == 0 && fault.After == TimeSpan.Zero)
@@ -98,8 +98,8 @@ internal sealed class DirectionFaults
                         _resetNow = true;
                         _resetTimeName ??= fault.Name;
                     }
-                    if (fault.After > TimeSpan.Zero && start.StartMs + (long)fault.After.TotalMilliseconds < _resetMs)
-                        (_resetMs, _resetTimeName) = (start.StartMs + (long)fault.After.TotalMilliseconds, fault.Name);
+                    if (fault.After > TimeSpan.Zero && NotBefore(start.StartMs, fault.After) < _resetMs)
+                        (_resetMs, _resetTimeName) = (NotBefore(start.StartMs, fault.After), fault.Name);
                     if (fault.Bytes > 0 && start.StartBytes + fault.Bytes < _resetAtBytes)
                         (_resetAtBytes, _resetBytesName) = (start.StartBytes + fault.Bytes, fault.Name);
                     break;
@@ -215,6 +215,11 @@ internal sealed class DirectionFaults
     }
 
     /// <summary>The source's end of stream was read at <paramref name="eofMs"/>: when its FIN may be passed on (SlowClose).</summary>
+    // When a time-based end (CloseAfter, ResetAfter -After) is due: never early, like a hold (see ClockTickMilliseconds);
+    // a reset seen 999.8 ms after a CloseAfter of 1 s was added was a test failure before this.
+    private static long NotBefore(long startMs, TimeSpan duration) =>
+        startMs + (long)Math.Ceiling(duration.TotalMilliseconds) + ClockTickMilliseconds;
+
     public long FinDueMs(long eofMs) => _slowCloseMs == 0 ? eofMs : eofMs + _slowCloseMs + ClockTickMilliseconds; // never early: see ClockTickMilliseconds
 
     /// <summary>
