@@ -46,9 +46,7 @@ public class FileCopyBenchmarks
         Socket server = _server;
         _reader.Start(() =>
         {
-            long total = 0;
-            int read;
-            while ((read = server.Receive(_drainBuffer, 0, _drainBuffer.Length, SocketFlags.None)) > 0) total += read;
+            long total = PeerWorker.ReadToEnd(server, _drainBuffer);
             server.Dispose();
             return total;
         });

@@ -60,9 +60,7 @@ public class SocketCopyBenchmarks
         });
         _reader.Start(() =>
         {
-            long total = 0;
-            int read;
-            while ((read = dstServer.Receive(_drainBuffer, 0, _drainBuffer.Length, SocketFlags.None)) > 0) total += read;
+            long total = PeerWorker.ReadToEnd(dstServer, _drainBuffer);
             dstServer.Dispose();
             return total;
         });

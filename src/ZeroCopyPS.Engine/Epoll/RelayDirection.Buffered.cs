@@ -12,29 +12,15 @@ internal unsafe partial struct RelayDirection
         {
             if (_bufferEnd > _bufferStart)
             {
-                nint written;
-                context.Counters.Syscalls++;
-                fixed (byte* data = &_buffer![_bufferStart])
-                    written = Libc.write(DestinationFd, data, (nuint)(_bufferEnd - _bufferStart));
-                if (written > 0)
-                {
-                    _bufferStart += (int)written;
-                    BytesDelivered += written;
-                    BytesCopied += written;
-                    LastWriteSpliced = false;
-                    Count(context, written, spliced: false);
-                    continue;
-                }
-                int errno = Libc.LastErrno;
-                if (written < 0 && errno == Errno.EAGAIN)
+                if (WriteCopied(context, _buffer!, _bufferStart, _bufferEnd - _bufferStart, out int written) is { } stopped)
                 {
                     // While we wait, readiness of the source is ignored (see EpollConnection.OnEvents):
                     // read it again afterwards, whatever the last read suggested.
                     _lastReadDrainedSource = false;
-                    WaitingForWritable = true;
-                    return RelayOutcome.Blocked;
+                    return stopped;
                 }
-                return Fail("write(destination)", RelaySide.Destination, written == 0 ? Errno.EPIPE : errno);
+                _bufferStart += written;
+                continue;
             }
 
             WaitingForWritable = false;
@@ -87,5 +73,32 @@ internal unsafe partial struct RelayDirection
             }
             return Fail("read(source)", RelaySide.Source, readErrno);
         }
+    }
+
+    // One write of copied bytes to the destination, counted. Null when some were written (the caller moves its
+    // cursor by written); otherwise Blocked (EAGAIN: wait for writability) or Failed. Shared with the fault path.
+    private RelayOutcome? WriteCopied(RelayContext context, byte[] data, int offset, int count, out int written)
+    {
+        nint result;
+        context.Counters.Syscalls++;
+        fixed (byte* bytes = &data[offset])
+            result = Libc.write(DestinationFd, bytes, (nuint)count);
+        if (result > 0)
+        {
+            written = (int)result;
+            BytesDelivered += result;
+            BytesCopied += result;
+            LastWriteSpliced = false;
+            Count(context, result, spliced: false);
+            return null;
+        }
+        written = 0;
+        int errno = Libc.LastErrno;
+        if (result < 0 && errno == Errno.EAGAIN)
+        {
+            WaitingForWritable = true;
+            return RelayOutcome.Blocked;
+        }
+        return Fail("write(destination)", RelaySide.Destination, result == 0 ? Errno.EPIPE : errno);
     }
 }

@@ -91,27 +91,9 @@ internal unsafe partial struct RelayDirection
                     wakeMs = gate!.NextWriteMs;
                     break;
                 }
-                nint written;
-                context.Counters.Syscalls++;
-                fixed (byte* bytes = &data[offset])
-                    written = Libc.write(DestinationFd, bytes, (nuint)allowed);
-                if (written > 0)
-                {
-                    queue.Consume((int)written);
-                    gate?.OnWritten((int)written, nowMs);
-                    BytesDelivered += written;
-                    BytesCopied += written;
-                    LastWriteSpliced = false;
-                    Count(context, written, spliced: false);
-                    continue;
-                }
-                int errno = Libc.LastErrno;
-                if (written < 0 && errno == Errno.EAGAIN)
-                {
-                    WaitingForWritable = true;
-                    return RelayOutcome.Blocked;
-                }
-                return Fail("write(destination)", RelaySide.Destination, written == 0 ? Errno.EPIPE : errno);
+                if (WriteCopied(context, data, offset, allowed, out int written) is { } stopped) return stopped;
+                queue.Consume(written);
+                gate?.OnWritten(written, nowMs);
             }
             WaitingForWritable = false;
             if (gate is { ResetBytesReached: true } && queue.IsEmpty) continue; // the last of them written: the reset's turn

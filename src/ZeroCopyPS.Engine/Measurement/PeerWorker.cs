@@ -32,6 +32,15 @@ public sealed class PeerWorker : IDisposable
         _start.Release();
     }
 
+    /// <summary>A reader's job: reads <paramref name="socket"/> to its end through <paramref name="buffer"/>; the bytes read.</summary>
+    public static long ReadToEnd(System.Net.Sockets.Socket socket, byte[] buffer)
+    {
+        long total = 0;
+        int read;
+        while ((read = socket.Receive(buffer, 0, buffer.Length, System.Net.Sockets.SocketFlags.None)) > 0) total += read;
+        return total;
+    }
+
     /// <summary>True when the job finished within the timeout.</summary>
     public bool Wait(TimeSpan timeout) => _done.Wait(timeout);
 

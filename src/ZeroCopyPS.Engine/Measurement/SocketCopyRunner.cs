@@ -219,13 +219,7 @@ public sealed class SocketCopyRunner : IDisposable
         return size;
     }
 
-    private long Drain(Socket socket)
-    {
-        long total = 0;
-        int read;
-        while ((read = socket.Receive(_readBuffer, 0, _readBuffer.Length, SocketFlags.None)) > 0) total += read;
-        return total;
-    }
+    private long Drain(Socket socket) => PeerWorker.ReadToEnd(socket, _readBuffer);
 
     private SocketCopier GetCopier(CopyMethod mode)
     {

@@ -16,25 +16,11 @@ namespace ZeroCopyPS;
 /// Null, empty text and empty lists pass through for ValidateNotNullOrEmpty to report.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
-internal sealed class TargetTransformationAttribute : ArgumentTransformationAttribute
+internal sealed class TargetTransformationAttribute : ListTransformationAttribute
 {
     private static readonly string[] Keys = { "Endpoint", "Weight", "Backup" };
 
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
-    {
-        object? value = inputData is PSObject pso && pso.BaseObject is not PSCustomObject ? pso.BaseObject : inputData;
-        List<object?> items = value is IEnumerable list and not string and not IDictionary
-            ? list.Cast<object?>().ToList()
-            : new List<object?> { inputData };
-        if (items.Count == 0 || items.Any(IsNothing)) return inputData;
-        return items.SelectMany(Convert).Cast<object>().ToArray();
-    }
-
-    private static bool IsNothing(object? item)
-    {
-        object? value = item is PSObject p ? p.BaseObject : item;
-        return value is null || (value is string text && text.Length == 0);
-    }
+    protected override IEnumerable<object> ConvertItem(object? item) => Convert(item);
 
     private static IEnumerable<TargetArgument> Convert(object? item)
     {

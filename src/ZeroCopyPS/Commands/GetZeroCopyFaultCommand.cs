@@ -50,6 +50,6 @@ public sealed class GetZeroCopyFaultCommand : PSCmdlet
         }
         // Like Get-Job -Name: a name without wildcards that matched nothing is an error, a pattern is not.
         for (int i = 0; i < found.Length; i++)
-            if (!found[i] && !WildcardPattern.ContainsWildcardCharacters(Name![i])) WriteError(FaultErrors.NotFoundAnywhere(Name[i]));
+            if (!found[i] && !WildcardPattern.ContainsWildcardCharacters(Name![i])) WriteError(FaultErrors.NotFound(null, Name[i]));
     }
 }

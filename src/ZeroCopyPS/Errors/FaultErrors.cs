@@ -46,13 +46,10 @@ internal static class FaultErrors
         ErrorRecords.Create(new ArgumentException(message), ErrorIds.TooManyFaults, ErrorCategory.LimitsExceeded, target,
             recommendedAction: "Remove faults you no longer need (Get-ZeroCopyFault | Remove-ZeroCopyFault).");
 
-    public static ErrorRecord NotFound(string proxyName, string faultName) =>
-        ErrorRecords.Create(new ItemNotFoundException($"-Name '{EndpointArgument.Show(faultName)}': proxy '{proxyName}' has no fault of that name."),
-            ErrorIds.FaultNotFound, ErrorCategory.ObjectNotFound, faultName,
-            recommendedAction: "Get-ZeroCopyFault lists the faults of every running proxy.");
-
-    public static ErrorRecord NotFoundAnywhere(string faultName) =>
-        ErrorRecords.Create(new ItemNotFoundException($"-Name '{EndpointArgument.Show(faultName)}': no running proxy selected has a fault of that name."),
+    /// <summary>No fault of that name on the proxy named, or (no proxy named) on any running proxy selected.</summary>
+    public static ErrorRecord NotFound(string? proxyName, string faultName) =>
+        ErrorRecords.Create(new ItemNotFoundException($"-Name '{EndpointArgument.Show(faultName)}': " +
+                (proxyName is null ? "no running proxy selected has a fault of that name." : $"proxy '{proxyName}' has no fault of that name.")),
             ErrorIds.FaultNotFound, ErrorCategory.ObjectNotFound, faultName,
             recommendedAction: "Get-ZeroCopyFault lists the faults of every running proxy.");
 
