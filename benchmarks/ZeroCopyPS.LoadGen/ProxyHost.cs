@@ -11,7 +11,7 @@ namespace ZeroCopyPS.LoadGen;
 /// answers, one line each:
 /// <list type="bullet">
 /// <item>STATUS: one JSON object: the proxy's counters (ProxyStatus), closes by reason, and the process's
-/// VmRSS, open descriptors, threads, managed heap (GC.GetTotalMemory) and CPU time.</item>
+/// VmRSS, open descriptors, threads, managed heap (GC.GetTotalMemory), bytes allocated so far, gen0 collections and CPU time.</item>
 /// <item>GC: a forced, blocking, compacting full collection, finalizers, then an aggressive one (free memory
 /// decommitted), then STATUS.</item>
 /// <item>CPU: the process's CPU time in nanoseconds (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)), nothing
@@ -121,6 +121,9 @@ internal static class ProxyHost
             fds = ProcStats.FdCount(pid),
             threads = ProcStats.Threads(pid),
             gcHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            // Every byte the process ever allocated on the managed heap: its delta across a workload is the garbage it made.
+            allocatedBytes = GC.GetTotalAllocatedBytes(precise: false),
+            gcCollections = GC.CollectionCount(0),
             gcCommittedBytes = gc.TotalCommittedBytes,
             gcFragmentedBytes = gc.FragmentedBytes,
             cpuNanoseconds = ProcStats.SelfCpuNanoseconds(),
