@@ -44,7 +44,7 @@ internal unsafe partial struct RelayDirection
         if (BytesInFlight > FaultQueuedBytes)
         {
             int none = 0;
-            RelayOutcome? flushed = _useSplice ? RunSplice(context, ref none) : RunBuffered(context, ref none);
+            RelayOutcome? flushed = _useSplice ? RunSplice(context, ref none, nowMs) : RunBuffered(context, ref none);
             if (flushed is RelayOutcome.Blocked or RelayOutcome.Failed or RelayOutcome.Finished) return flushed;
         }
         ReturnPipe(context);

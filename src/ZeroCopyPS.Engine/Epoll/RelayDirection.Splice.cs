@@ -10,7 +10,7 @@ internal unsafe partial struct RelayDirection
     // pipe is empty. So EAGAIN on drain means "source has nothing now" (wait for readable), and EAGAIN on
     // pump means "destination is full" (wait for writable, without touching the source). A pipe never
     // waits across a readability wait with bytes in it, so "pipe full" is never mistaken for "drained".
-    private RelayOutcome? RunSplice(RelayContext context, ref int budget)
+    private RelayOutcome? RunSplice(RelayContext context, ref int budget, long nowMs)
     {
         while (true)
         {
@@ -63,7 +63,7 @@ internal unsafe partial struct RelayDirection
             {
                 _pipeBytes = (int)drained;
                 budget -= (int)drained;
-                NoteDrain(drained);
+                NoteDrain(drained, nowMs);
                 continue;
             }
             if (drained == 0)
@@ -74,7 +74,7 @@ internal unsafe partial struct RelayDirection
             int drainErrno = Libc.LastErrno;
             if (drainErrno == Errno.EAGAIN)
             {
-                EndSpliceBurst(context);
+                EndSpliceBurst(context, nowMs);
                 return RelayOutcome.Blocked;
             }
             // docs/ARCHITECTURE.md, invariant 4: "not handled" only when nothing moved yet; later the same errno is a real failure.

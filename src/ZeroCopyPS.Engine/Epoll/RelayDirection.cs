@@ -34,6 +34,7 @@ internal unsafe partial struct RelayDirection
     private byte _fullDrains;
     private byte _burstFill;
     private bool _growthRefused;
+    private long _lastFullDrainMs;
     // Null until an injected fault applies to this direction (RelayDirection.Faults.cs).
     private RelayFaultState? _fault;
 
@@ -116,7 +117,7 @@ internal unsafe partial struct RelayDirection
             while (true)
             {
                 RelayOutcome? outcome = UsesFaultPath ? RunFaulted(context, ref budget)
-                    : _useSplice ? RunSplice(context, ref budget) : RunBuffered(context, ref budget);
+                    : _useSplice ? RunSplice(context, ref budget, nowMs) : RunBuffered(context, ref budget);
                 if (outcome is { } done) return done;
                 // null: the strategy changed (fallback or Auto switch) with nothing in flight; go on with the other.
             }
