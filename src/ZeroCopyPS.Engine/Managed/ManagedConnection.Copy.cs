@@ -11,8 +11,8 @@ internal sealed partial class ManagedConnection
     // a send to a slow destination is pending, so a reset or error from the source is seen at once
     // whatever the destination does (docs/ARCHITECTURE.md, "Connection policy": resets travel at once).
     // A direction that does not wait issues none: while the source has bytes queued and each send completes
-    // at once, a chunk is a read and a send that both complete synchronously, and allocates nothing (a Task
-    // per chunk for those two waits was 1.9 KB per 64 KiB chunk, docs/benchmarks.md section 5).
+    // at once, a chunk is a read and a send that both complete synchronously, and allocates nothing; each
+    // wait costs a Task or three (docs/benchmarks.md section 5).
     private async Task CopyAsync(Socket source, Socket destination, ManagedDirection direction)
     {
         CancellationToken token = _abort.Token;
