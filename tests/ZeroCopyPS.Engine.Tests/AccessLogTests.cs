@@ -149,7 +149,7 @@ public class AccessLogTests
                 Assert.Equal(result.SentHash, result.ReceivedHash);
             }
             proxy.Observer.Take(Count);
-            await Eventually.TrueAsync(() => log.RecordsWritten == Count && File.Exists(path), TimeSpan.FromSeconds(5), "every record written to the reopened file");
+            await Eventually.TrueAsync(() => log.RecordsWritten == Count && File.Exists(path), TimeSpan.FromSeconds(5), $"every record written to the reopened file ({log.RecordsWritten} written, {log.RecordsQueued} queued, new file {(File.Exists(path) ? "there" : "missing")}, error: {log.LastError ?? "none"})");
             Assert.Null(log.LastError);
         }
         List<string> before = Lines(rotated), after = Lines(path);
@@ -160,6 +160,36 @@ public class AccessLogTests
         File.Delete(path);
         File.Delete(rotated);
     }
+
+    [Fact]
+    public async Task A_record_queued_while_the_writer_finishes_a_batch_is_written_without_a_next_record()
+    {
+        // The second record is queued on the writer thread itself, right after the first one's batch went to
+        // the file: after the writer's last look at the queue, before it sleeps. It saw a busy writer and did
+        // not wake it; before the fix it stayed queued until another record came, which for a service's last
+        // connection of the night may be hours.
+        string path = TempPath("lastrecord.jsonl");
+        AccessLogFile file = AccessLogFile.Open(path, AccessLogFile.DefaultCapacity);
+        try
+        {
+            int batches = 0;
+            file.AfterTimedBatchWritten = () => { if (Interlocked.Increment(ref batches) == 1) file.TryEnqueue(Statistics(2)); };
+            file.TryEnqueue(Statistics(1));
+            await Eventually.TrueAsync(() => file.Written == 2, TimeSpan.FromSeconds(3),
+                $"the second record written without a third behind it ({file.Written} written, {file.Queued} queued, {batches} batches)");
+        }
+        finally
+        {
+            Assert.True(file.Close(TimeSpan.FromSeconds(5)));
+        }
+        Assert.Equal([1L, 2L], Lines(path).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("ConnectionId").GetInt64()));
+        File.Delete(path);
+    }
+
+    private static ConnectionStatistics Statistics(long id) => new(
+        "logged", id, "127.0.0.1:1", null, "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:3",
+        DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(1), TimeSpan.Zero,
+        1, 1, 2, 0, 0, 0, 1, CopyMode.Auto, CopyPath.Splice, FallbackReason.None, CloseReason.ClientClosed, null);
 
     [Fact]
     public void Opening_a_log_where_no_file_can_be_is_refused_at_once()

@@ -63,6 +63,9 @@ internal sealed class AccessLogFile
 
     public string? LastError => _lastError;
 
+    /// <summary>For tests: runs on the writer thread after a batch whose interval was up went to the file, the moment a record queued meets a writer about to sleep.</summary>
+    internal Action? AfterTimedBatchWritten { get; set; }
+
     /// <summary>Opens (or creates) the file without blocking and starts the writer; throws IOException naming the cause.</summary>
     public static AccessLogFile Open(string path, int capacity)
     {
@@ -133,10 +136,25 @@ internal sealed class AccessLogFile
             NoticeDrops();
             long now = Environment.TickCount64;
             long due = _batchStartedMs + (long)FlushInterval.TotalMilliseconds;
-            if (_batchLines > 0 && (now >= due || stopping)) WriteBatch();
+            if (_batchLines > 0 && (now >= due || stopping))
+            {
+                WriteBatch();
+                AfterTimedBatchWritten?.Invoke();
+            }
             if (stopping && _queue.IsEmpty) break;
-            _writerIdle = _batchLines == 0;
-            _wake.Wait(_batchLines == 0 ? Timeout.Infinite : (int)Math.Max(1, due - now));
+            // A record queued after the loop above but before the flag goes up (while a batch was being
+            // written) saw a busy writer and did not wake it: look at the queue again once the flag is up,
+            // or that record would wait for the next one, however long that takes. The fence keeps the look
+            // after the flag; TryEnqueue's interlocked enqueue keeps its look at the flag after its record.
+            bool idle = _batchLines == 0;
+            _writerIdle = idle;
+            Interlocked.MemoryBarrier();
+            if (idle && !_queue.IsEmpty)
+            {
+                _writerIdle = false;
+                continue;
+            }
+            _wake.Wait(idle ? Timeout.Infinite : (int)Math.Max(1, due - now));
             _writerIdle = false;
             _wake.Reset();
         }
