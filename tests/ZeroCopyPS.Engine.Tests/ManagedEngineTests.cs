@@ -99,6 +99,36 @@ public class ManagedEngineTests
         Assert.Equal(1, status.TotalConnections);
     }
 
+    [Theory]
+    [InlineData(EngineKind.Managed)]
+    [InlineData(EngineKind.Epoll)]
+    public async Task A_connection_whose_record_is_out_no_longer_counts_as_active(EngineKind engine)
+    {
+        // A script that reads Get-ZeroCopyProxy once it has a record must see that connection closed. The status is
+        // read inside the observer, when the record is handed over: before the fix it still counted the connection.
+        await using var echo = TestServer.Echo(Transport.Tcp4);
+        var observer = new StatusReadingObserver();
+        var options = new ProxyOptions([ProxyEndpoint.Parse("127.0.0.1:0")], ProxyEndpoint.Parse(echo.Endpoint)) { Engine = engine };
+        using var server = ProxyServer.Start(options, observer);
+        observer.Server = server;
+        using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await client.ConnectAsync(server.ListenEndPoints[0]);
+            StreamPeer.Result r = await StreamPeer.ExchangeAsync(client, 1000, 5, CancellationToken.None);
+            Assert.Equal(r.SentHash, r.ReceivedHash);
+        }
+        Assert.True(observer.ActiveWhenHandedOver.TryTake(out long active, TimeSpan.FromSeconds(10)), "a record arrived");
+        Assert.Equal(0, active);
+    }
+
+    private sealed class StatusReadingObserver : IProxyObserver
+    {
+        public ProxyServer? Server { get; set; }
+        public System.Collections.Concurrent.BlockingCollection<long> ActiveWhenHandedOver { get; } = new();
+        public void OnConnectionClosed(ConnectionStatistics statistics) => ActiveWhenHandedOver.Add(Server!.GetStatus().ActiveConnections);
+        public void OnEngineFaulted(Exception error) { }
+    }
+
     private sealed class SlowObserver : IProxyObserver
     {
         public RecordingObserver Inner { get; } = new();

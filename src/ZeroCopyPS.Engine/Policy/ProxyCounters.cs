@@ -42,13 +42,19 @@ internal sealed class ProxyCounters
     /// <summary>A connection was accepted: its sequence number.</summary>
     public long NextId() => Interlocked.Increment(ref _total);
 
-    /// <summary>A connection closed; returns how many are still open.</summary>
-    public long Closed(CloseReason reason)
+    /// <summary>
+    /// A connection closed: counted by reason and no longer <see cref="Open"/>. Its slot under MaxConnections
+    /// is freed apart (<see cref="FreeSlot"/>), after the observer has its record, so a drain never ends
+    /// before the last record is out.
+    /// </summary>
+    public void CountClosed(CloseReason reason)
     {
         Interlocked.Increment(ref _closedByReason[(int)reason]);
         Interlocked.Increment(ref _closed);
-        return Interlocked.Decrement(ref _active);
     }
+
+    /// <summary>Frees a closed connection's slot; returns how many slots are still taken.</summary>
+    public long FreeSlot() => Interlocked.Decrement(ref _active);
 
     public void CountRefused() => Interlocked.Increment(ref _refused);
 

@@ -93,7 +93,9 @@ internal sealed class ProxyRuntime
     /// <summary>A connection's statistics are final: counts them, hands them to the observer, frees its admission.</summary>
     public void Publish(ConnectionStatistics statistics)
     {
-        // Counted and queued for the access log before the observer hears of it (docs/ARCHITECTURE.md, "Metrics").
+        // Counted and queued for the access log before the observer hears of it (docs/ARCHITECTURE.md, "Metrics"):
+        // a script that reads the status once it has the record sees the connection closed.
+        Counters.CountClosed(statistics.CloseReason);
         Metrics.OnClosed(statistics);
         Options.AccessLog?.Write(statistics);
         try
@@ -105,7 +107,7 @@ internal sealed class ProxyRuntime
             // An observer must not throw; if it does, the proxy still serves.
         }
         DescriptorBudget.Release(DescriptorBudget.PerConnection);
-        if (Counters.Closed(statistics.CloseReason) == 0 && _draining) _drained.Set();
+        if (Counters.FreeSlot() == 0 && _draining) _drained.Set();
     }
 
     /// <summary>
