@@ -97,7 +97,10 @@ public class AdaptivePipeTests
         await EchoBurst(client, burst, seed: 81);
         ProxyStatus second = proxy.Server.GetStatus();
         Assert.Equal(first.PipeGrowths, second.PipeGrowths); // rented at 1 MiB: nothing left to grow
-        Assert.Equal(first.PeakPipeMemoryBytes, second.PeakPipeMemoryBytes); // and no new pipe beside them
+        // And no pipe beyond one per direction. Not "the same peak as the first burst": when the two directions
+        // happened to take turns with one pipe there, a second burst whose directions overlap rents a second
+        // pipe, straight at 1 MiB (CI saw 1 MiB then 2 MiB).
+        Assert.InRange(second.PeakPipeMemoryBytes, first.PeakPipeMemoryBytes, Math.Max(first.PeakPipeMemoryBytes, 2L * 1024 * 1024));
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public class ManagedEngineTests
         public RecordingObserver Inner { get; } = new();
         public void OnConnectionClosed(ConnectionStatistics statistics)
         {
-            Thread.Sleep(400); // keeps the finished connection in the open set while the sweep runs
+            Thread.Sleep(2000); // keeps the finished connection in the open set while its idle timer fires
             Inner.OnConnectionClosed(statistics);
         }
         public void OnEngineFaulted(Exception error) => Inner.OnEngineFaulted(error);
@@ -148,7 +148,9 @@ public class ManagedEngineTests
         var options = new ProxyOptions([ProxyEndpoint.Parse("127.0.0.1:0")], ProxyEndpoint.Parse(echo.Endpoint))
         {
             Engine = EngineKind.Managed,
-            IdleTimeout = TimeSpan.FromMilliseconds(100),
+            // Short, so the timer fires inside the observer's 2 s; not shorter: at 100 ms a loaded CI machine
+            // paused an exchange that long and the proxy reset it.
+            IdleTimeout = TimeSpan.FromMilliseconds(500),
         };
         using var server = ProxyServer.Start(options, observer);
         for (int i = 0; i < 3; i++)
@@ -159,7 +161,7 @@ public class ManagedEngineTests
             Assert.Equal(r.SentHash, r.ReceivedHash);
         }
         // Before the fix the sweep's Abort hit a disposed CancellationTokenSource on a timer thread: the process died.
-        Assert.Equal(3, observer.Inner.Take(3, TimeSpan.FromSeconds(10)).Count);
+        Assert.Equal(3, observer.Inner.Take(3, TimeSpan.FromSeconds(20)).Count);
         Assert.Empty(observer.Inner.Faults);
     }
 
