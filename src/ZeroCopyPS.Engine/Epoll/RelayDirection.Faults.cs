@@ -152,7 +152,7 @@ internal unsafe partial struct RelayDirection
     {
         if (!gate.ResetBytesReached) return true;
         if (state.ResetDrainSinceMs == 0) state.ResetDrainSinceMs = nowMs;
-        return NativeSocket.SendQueueBytes(DestinationFd) == 0 || nowMs - state.ResetDrainSinceMs >= DirectionFaults.ResetDrainMilliseconds;
+        return NativeSocket.SendQueueBytes(DestinationFd, finSent: Finished) == 0 || nowMs - state.ResetDrainSinceMs >= DirectionFaults.ResetDrainMilliseconds;
     }
 
     private readonly long ReleaseFaultQueue() => _fault?.Queue?.Clear() ?? 0;

@@ -219,7 +219,7 @@ internal unsafe partial struct RelayDirection
     /// </summary>
     public DirectionTotals TakeTotals(RelayContext context, bool sendQueueIsLost)
     {
-        long unsent = sendQueueIsLost ? Math.Min(NativeSocket.SendQueueBytes(DestinationFd), BytesDelivered) : 0;
+        long unsent = sendQueueIsLost ? Math.Min(NativeSocket.SendQueueBytes(DestinationFd, finSent: Finished), BytesDelivered) : 0;
         var totals = new DirectionTotals(BytesDelivered, BytesSpliced, BytesCopied, BytesInFlight, unsent, LastWriteSpliced, Fallback, Finished);
         Release(context);
         return totals;

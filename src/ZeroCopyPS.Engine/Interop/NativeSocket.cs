@@ -70,12 +70,16 @@ internal static unsafe class NativeSocket
 
     /// <summary>
     /// Bytes a TCP socket has written but its peer's kernel has not acknowledged (SIOCOUTQ): what an
-    /// abortive close would discard. 0 when the call fails.
+    /// abortive close would discard. 0 when the call fails. SIOCOUTQ counts sequence numbers, and a FIN
+    /// takes one: once the write side is shut down (<paramref name="finSent"/>), anything unacknowledged
+    /// includes the FIN, which is not a byte (without this, a reset right after a FIN counted one byte of
+    /// 100 delivered as lost).
     /// </summary>
-    public static long SendQueueBytes(int fd)
+    public static long SendQueueBytes(int fd, bool finSent)
     {
         int value = 0;
-        return Libc.ioctl(fd, Flags.SIOCOUTQ, &value) == 0 ? Math.Max(0, value) : 0;
+        long queued = Libc.ioctl(fd, Flags.SIOCOUTQ, &value) == 0 ? Math.Max(0, value) : 0;
+        return finSent ? Math.Max(0, queued - 1) : queued;
     }
 
     /// <summary>SO_ERROR: the outcome of a nonblocking connect.</summary>

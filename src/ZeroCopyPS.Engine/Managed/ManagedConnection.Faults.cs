@@ -211,7 +211,7 @@ internal sealed partial class ManagedConnection
     }
 
     private static bool SendQueueEmpty(Socket destination) =>
-        !OperatingSystem.IsLinux() || destination.AddressFamily == AddressFamily.Unix || NativeSocket.SendQueueBytes((int)destination.Handle) == 0;
+        !OperatingSystem.IsLinux() || destination.AddressFamily == AddressFamily.Unix || NativeSocket.SendQueueBytes((int)destination.Handle, finSent: false) == 0; // a fault acts while the direction still copies: no FIN yet
 
     // LimitData reached: this direction delivers what it read, then FIN; the other stops reading, delivers, FIN.
     private void EndByLimit(string? text)

@@ -161,11 +161,19 @@ internal sealed partial class ManagedConnection : ITimed, ILiveConnection
 
     // Both directions run at once; each shuts its destination's write side after its source's EOF and
     // every byte delivered (half-close is data). The first failure is kept (a direction that fails
-    // cancels the other, whose cancellation must not hide the real cause).
+    // cancels the other, whose cancellation must not hide the real cause). Once one direction has finished,
+    // its source is watched for a reset while the other runs, as the epoll engine hears it at once.
     private async Task<CloseReason> RelayAsync()
     {
         Task up = CopyAsync(_client, _target!, _clientToTarget);
         Task down = CopyAsync(_target!, _client, _targetToClient);
+        bool upFirst = await Task.WhenAny(up, down).ConfigureAwait(false) == up;
+        Task other = upFirst ? down : up;
+        if ((upFirst ? _clientToTarget : _targetToClient).Finished && !other.IsCompleted)
+        {
+            int errno = await ManagedSockets.WatchFinishedSource(upFirst ? _client : _target!, other, _abort.Token).ConfigureAwait(false);
+            if (errno != 0) RecordFailure(errno, clientSide: upFirst, "receive(source)");
+        }
         await Task.WhenAll(up, down).ConfigureAwait(false);
         lock (_gate)
         {

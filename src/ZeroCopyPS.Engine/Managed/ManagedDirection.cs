@@ -44,7 +44,7 @@ internal sealed class ManagedDirection(bool clientToTarget)
     {
         long written = Volatile.Read(ref _written);
         long unsent = abortive && destination is { AddressFamily: not AddressFamily.Unix } && OperatingSystem.IsLinux()
-            ? Math.Min(NativeSocket.SendQueueBytes((int)destination.Handle), written) : 0;
+            ? Math.Min(NativeSocket.SendQueueBytes((int)destination.Handle, finSent: Finished), written) : 0;
         return new DirectionTotals(written, 0, written, InFlight, unsent, false, Fallback, Finished);
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ZeroCopyPS.Engine.Interop;
 
 namespace ZeroCopyPS.Engine.Managed;
 
@@ -22,6 +23,23 @@ internal static class ManagedSockets
     {
         if (socket.AddressFamily == AddressFamily.Unix) return; // a Unix leg cannot carry a reset
         try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
+    }
+
+    /// <summary>
+    /// A direction has finished (its source's end, then the FIN) and <paramref name="other"/> still runs: a receive
+    /// on that source now returns 0 at once and cannot wait for a reset, yet one may still come (a client that
+    /// half-closed, then aborted). Its pending error (SO_ERROR) is looked at every 100 ms until the other direction
+    /// ends or <paramref name="token"/> is cancelled; returns that errno, or 0. Linux only (elsewhere 0 at once).
+    /// </summary>
+    public static async Task<int> WatchFinishedSource(Socket source, Task other, CancellationToken token)
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        while (!other.IsCompleted && !token.IsCancellationRequested)
+        {
+            await Task.WhenAny(other, Task.Delay(SourceErrorPollMilliseconds, token)).ConfigureAwait(false);
+            if (!other.IsCompleted && NativeSocket.GetPendingError((int)source.Handle) is int errno and not 0) return errno;
+        }
+        return 0;
     }
 
     /// <summary>
