@@ -38,8 +38,10 @@ public class BalancingTests(ITestOutputHelper output)
         using var proxy = StartWith(list, BalanceMode.LeastConnections, engine);
         await RunClients(proxy, 300, concurrency: 30);
         output.WriteLine($"{engine}: slow target {targets.Accepted(0)}, the others {targets.Accepted(1)} and {targets.Accepted(2)} of 300");
-        // Round robin would give the slow one 100; least connections sends new work where little is open.
-        Assert.InRange(targets.Accepted(0), 1, 60);
+        // Round robin would give the slow one 100; least connections sends new work where little is open. Its share
+        // shrinks with how much slower it is, which a loaded machine lessens (fast round trips slow down too).
+        Assert.InRange(targets.Accepted(0), 1, 80);
+        Assert.True(targets.Accepted(0) < Math.Min(targets.Accepted(1), targets.Accepted(2)), "the slow target got the fewest");
         Assert.Equal(300, targets.Accepted(0) + targets.Accepted(1) + targets.Accepted(2));
     }
 

@@ -58,9 +58,10 @@ public class ConnectContractTests
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
+        var acceptNow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var serving = Task.Run(async () =>
         {
-            await Task.Delay(500); // a burst arrives while the target is busy
+            await acceptNow.Task; // a burst arrives while the target is busy
             for (int i = 0; i < 5; i++)
             {
                 Socket accepted = await listener.AcceptAsync();
@@ -76,6 +77,9 @@ public class ConnectContractTests
                 using Socket client = await proxy.ConnectAsync();
                 return await StreamPeer.ExchangeAsync(client, 1024, i, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15));
             }).ToArray();
+            // All five at the proxy while the target accepts none: a backlog of 1 has refused some of them by now.
+            await Eventually.TrueAsync(() => proxy.Server.GetStatus().ActiveConnections == 5, TimeSpan.FromSeconds(10), "the five clients at the proxy");
+            acceptNow.SetResult();
             StreamPeer.Result[] results = await Task.WhenAll(clients);
             Assert.All(results, r => Assert.Equal(1024, r.BytesReceived));
             List<ConnectionStatistics> stats = proxy.Observer.Take(5);

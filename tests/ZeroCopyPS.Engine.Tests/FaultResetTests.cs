@@ -6,6 +6,7 @@ using ZeroCopyPS.Engine.Tests.Support;
 namespace ZeroCopyPS.Engine.Tests;
 
 /// <summary>Injected faults that cut or hold connections (ResetAfter, Stall), the draw, and changes while connections are open, in both engines.</summary>
+[Collection(nameof(FaultBehaviourTests))] // times holds and resets: alone, like the other fault tests
 public class FaultResetTests(ITestOutputHelper output)
 {
     public static TheoryData<EngineKind> Engines => FaultBehaviourTests.Engines;
@@ -111,7 +112,7 @@ public class FaultResetTests(ITestOutputHelper output)
         double resetAfter = Stopwatch.GetElapsedTime(added).TotalMilliseconds;
         output.WriteLine($"{engine}: Stall with CloseAfter 1 s: no byte moved, reset ({error.SocketErrorCode}) {resetAfter:0} ms after the fault was added");
         Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
-        Assert.InRange(resetAfter, 1000, 1500);
+        Assert.InRange(resetAfter, 1000, 2500); // never early; late by at most what a loaded machine adds
         ConnectionStatistics stats = proxy.Observer.Next();
         Assert.Equal(CloseReason.FaultReset, stats.CloseReason);
         Assert.Equal(["hang"], stats.Faults);

@@ -71,14 +71,14 @@ public class LifecycleTests
     public async Task Idle_connection_is_closed_after_the_idle_timeout()
     {
         await using var echo = TestServer.Echo(Transport.Tcp4);
-        using var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, o => new ProxyOptions(o.Listen, o.Target) { IdleTimeout = TimeSpan.FromSeconds(1) }); // long enough for the echo on a loaded machine
+        using var proxy = ProxyHarness.Start(Transport.Tcp4, echo.Endpoint, o => new ProxyOptions(o.Listen, o.Target) { IdleTimeout = TimeSpan.FromSeconds(2) }); // long enough for the echo on a loaded machine
         using var client = await proxy.ConnectAsync();
         await client.SendAsync(new byte[10], SocketFlags.None);
         Assert.Equal(10, await client.ReceiveAsync(new byte[10], SocketFlags.None));
-        ConnectionStatistics stats = proxy.Observer.Next(TimeSpan.FromSeconds(5));
+        ConnectionStatistics stats = proxy.Observer.Next(TimeSpan.FromSeconds(10));
         Assert.Equal(CloseReason.IdleTimeout, stats.CloseReason);
         Assert.Equal(10, stats.BytesClientToTarget);
-        Assert.True(stats.Duration >= TimeSpan.FromSeconds(1));
+        Assert.True(stats.Duration >= TimeSpan.FromSeconds(2));
     }
 
     [Fact]

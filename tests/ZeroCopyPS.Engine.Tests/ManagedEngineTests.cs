@@ -134,7 +134,7 @@ public class ManagedEngineTests
         public RecordingObserver Inner { get; } = new();
         public void OnConnectionClosed(ConnectionStatistics statistics)
         {
-            Thread.Sleep(2000); // keeps the finished connection in the open set while its idle timer fires
+            Thread.Sleep(4000); // keeps the finished connection in the open set while its idle timer fires
             Inner.OnConnectionClosed(statistics);
         }
         public void OnEngineFaulted(Exception error) => Inner.OnEngineFaulted(error);
@@ -148,9 +148,10 @@ public class ManagedEngineTests
         var options = new ProxyOptions([ProxyEndpoint.Parse("127.0.0.1:0")], ProxyEndpoint.Parse(echo.Endpoint))
         {
             Engine = EngineKind.Managed,
-            // Short, so the timer fires inside the observer's 2 s; not shorter: at 100 ms a loaded CI machine
-            // paused an exchange that long and the proxy reset it.
-            IdleTimeout = TimeSpan.FromMilliseconds(500),
+            // Short, so the timer fires inside the observer's 4 s; not shorter: at 100 ms a loaded CI machine
+            // paused an exchange that long and the proxy reset it, and each sleeping observer holds a pool
+            // thread, which may leave the next exchange waiting for the pool to add one (about 500 ms).
+            IdleTimeout = TimeSpan.FromSeconds(1),
         };
         using var server = ProxyServer.Start(options, observer);
         for (int i = 0; i < 3; i++)
@@ -161,7 +162,7 @@ public class ManagedEngineTests
             Assert.Equal(r.SentHash, r.ReceivedHash);
         }
         // Before the fix the sweep's Abort hit a disposed CancellationTokenSource on a timer thread: the process died.
-        Assert.Equal(3, observer.Inner.Take(3, TimeSpan.FromSeconds(20)).Count);
+        Assert.Equal(3, observer.Inner.Take(3, TimeSpan.FromSeconds(30)).Count);
         Assert.Empty(observer.Inner.Faults);
     }
 

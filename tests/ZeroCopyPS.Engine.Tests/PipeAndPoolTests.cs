@@ -101,11 +101,12 @@ public class PipeAndPoolTests
             await WaitFor(() => proxy.Server.GetStatus().BytesTargetToClient - bytesBefore > window, "the measured traffic", seconds: 60);
             long allocated = proxy.Server.LoopAllocatedBytes() - settled;
 
-            // Buffered: not one relay buffer (the finding was a stream of pinned 64 KiB arrays); the loop's own
-            // small objects (a growing array of its bookkeeping) may fall in the window (88 B and 8,200 B seen).
+            // Buffered: at most one relay buffer, a new peak in flight when the readers' pace drifts on a loaded
+            // machine (the finding was a stream of pinned 64 KiB arrays: 2.6 MiB in 4 s); the loop's own small
+            // objects (a growing array of its bookkeeping) may fall in the window (88 B and 8,200 B seen).
             // Splice holds no buffer. A pipe is a kernel object with a managed shell of about 110 B; a new
             // peak of pipes in flight (the readers' pace drifts) may still make a few, never a stream of them.
-            if (mode == CopyMode.Buffered) Assert.InRange(allocated, 0, proxy.Server.Options.BufferSizeBytes - 1);
+            if (mode == CopyMode.Buffered) Assert.InRange(allocated, 0, 2L * proxy.Server.Options.BufferSizeBytes - 1);
             else Assert.InRange(allocated, 0, 4 * 1024);
         }
         finally

@@ -85,13 +85,13 @@ public class PipelinedLoadTests
     {
         await using var echo = TestServer.Echo(Transport.Tcp4);
 
-        PipelineResult result = PipelinedClient.Run(IPEndPoint.Parse(echo.Endpoint), connections: 8, Depth, RequestBytes, seconds: 0.3, maxRequests: long.MaxValue / 2);
+        PipelineResult result = PipelinedClient.Run(IPEndPoint.Parse(echo.Endpoint), connections: 8, Depth, RequestBytes, seconds: 1, maxRequests: long.MaxValue / 2);
 
         Assert.Equal(0, result.Errors);
-        Assert.True(result.Requests > 0, "no request was answered in 0.3 s");
+        Assert.True(result.Requests > 0, "no request was answered in 1 s");
         Assert.Equal(result.Batches * Depth, result.Requests);
         // No batch starts after the deadline; the last ones still in flight then take a round trip, not seconds.
-        Assert.InRange(result.Seconds, 0.3, 5);
+        Assert.InRange(result.Seconds, 1, 6);
     }
 
     [Fact]
